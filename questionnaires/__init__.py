@@ -1,0 +1,1 @@
+"""Questionnaire definitions, campaigns, invitations and responses (see issue 4)."""

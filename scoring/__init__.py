@@ -1,0 +1,1 @@
+"""Supplier scoring methodology and engine (versioned, explainable)."""

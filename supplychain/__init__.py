@@ -1,0 +1,1 @@
+"""Domain core: organisations, suppliers, tier graph, persistence, jobs, CLI."""

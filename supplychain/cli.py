@@ -1,0 +1,185 @@
+"""The `supplychain` command: database, server, worker, demo data, users, imports, factors."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from supplychain import migrate
+from supplychain.config import load_settings
+from supplychain.db import unit_of_work
+from supplychain.models import Organization, OrgKind, Role
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Supply-chain carbon disclosure and supplier scoring service."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    url = load_settings().database_url
+    migrate.upgrade(url, revision)
+    click.echo(f"database at revision {migrate.current_revision(url)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (`base` empties the schema)."""
+    url = load_settings().database_url
+    migrate.downgrade(url, revision)
+    click.echo(f"database at revision {migrate.current_revision(url)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the applied and the latest revision."""
+    url = load_settings().database_url
+    click.echo(f"current {migrate.current_revision(url)}, head {migrate.head_revision(url)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers")
+@click.option("--dev", is_flag=True, help="Flask's reloading development server instead")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the web application (gunicorn)."""
+    settings = load_settings()
+    if not migrate.is_up_to_date(settings.database_url):
+        raise click.ClickException("the database is not migrated: run `supplychain db upgrade`")
+    if dev:
+        from web import create_app
+
+        create_app(settings=settings).run(host=host, port=port, debug=True)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            from web import create_app
+
+            return create_app(settings=settings)
+
+    _Server().run()
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="exit when the queue is empty")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for background jobs (needs REDIS_URL)."""
+    settings = load_settings()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set: without it jobs run inline, no worker")
+    from supplychain.jobs import run_worker
+
+    run_worker(settings.redis_url, burst=burst)
+
+
+@main.command()
+@click.option("--suppliers", "supplier_count", default=300, show_default=True, type=int)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="do nothing when the demo brand already exists")
+def demo(supplier_count: int, seed: int, if_empty: bool) -> None:
+    """Load deterministic demo data: one brand, suppliers over three tiers, a spend ledger."""
+    from supplychain import demo as demo_data
+
+    settings = load_settings()
+    with unit_of_work(settings.database_url) as session:
+        if demo_data.exists(session):
+            if if_empty:
+                click.echo("demo data already loaded")
+                return
+            raise click.ClickException("demo data already loaded (database not empty)")
+        summary = demo_data.load(session, suppliers=supplier_count, seed=seed)
+    click.echo(summary.describe())
+
+
+@main.group()
+def orgs() -> None:
+    """Organisations."""
+
+
+@orgs.command("create-brand")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--country", default=None)
+@click.option("--currency", default="USD", show_default=True)
+def create_brand(slug: str, name: str, country: str | None, currency: str) -> None:
+    """Create a brand organisation to import suppliers into."""
+    with unit_of_work(load_settings().database_url) as session:
+        if session.scalars(select(Organization).where(Organization.slug == slug)).first():
+            raise click.ClickException(f"an organisation with slug {slug!r} already exists")
+        session.add(
+            Organization(
+                slug=slug,
+                kind=OrgKind.BRAND,
+                name=name,
+                country=country,
+                default_currency=currency.upper(),
+            )
+        )
+    click.echo(f"brand {slug} created")
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--org", "org_slug", required=True, help="organisation slug")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(email: str, display_name: str, org_slug: str, role: str, password: str) -> None:
+    """Create a user with a role in one organisation."""
+    from supplychain.accounts import AccountError
+    from supplychain.accounts import create_user as create
+
+    with unit_of_work(load_settings().database_url) as session:
+        org = session.scalars(select(Organization).where(Organization.slug == org_slug)).first()
+        if org is None:
+            raise click.ClickException(f"no organisation with slug {org_slug!r}")
+        try:
+            create(
+                session,
+                email=email,
+                password=password,
+                display_name=display_name,
+                organization=org,
+                role=Role(role),
+            )
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {email} created")
+
+
+def _attach_subcommands() -> None:
+    """Commands that live with their own packages."""
+    from supplychain.import_cli import import_group
+
+    main.add_command(import_group, "import")
+
+
+_attach_subcommands()
+
+if __name__ == "__main__":
+    sys.exit(main())

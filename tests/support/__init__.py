@@ -1,0 +1,1 @@
+"""Test support: throw-away servers and data builders shared by the suites."""

@@ -1,0 +1,149 @@
+"""Brand console: the supplier list (search, sort, paging), supplier detail, imports, jobs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from supplychain import jobs
+from supplychain import suppliers as supplier_service
+from supplychain.models import ImportBatch, JobRecord, OrgKind, Role
+from supplychain.tenancy import get_scoped, scoped
+from supplychain.uploads import UploadRejected, store_upload
+from web import get_db, get_settings
+from web.auth import BRAND_ROLES, current_org_id, login_required, roles_required
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+IMPORT_ROLES = (Role.ADMIN, Role.PROCUREMENT, Role.SUSTAINABILITY)
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return int(request.args.get(name, default))
+    except ValueError:
+        return default
+
+
+@bp.route("/suppliers")
+@roles_required(*BRAND_ROLES)
+def suppliers():
+    sort = request.args.get("sort", "name")
+    if sort not in supplier_service.SORT_COLUMNS:
+        sort = "name"
+    descending = request.args.get("dir") == "desc"
+    page = supplier_service.list_suppliers(
+        get_db(),
+        current_org_id(),
+        search=request.args.get("q", ""),
+        sort=sort,
+        descending=descending,
+        page=_int_arg("page", 1),
+        per_page=_int_arg("per_page", 50),
+    )
+    return render_template(
+        "console/suppliers.html",
+        page=page,
+        q=request.args.get("q", ""),
+        sort=sort,
+        descending=descending,
+    )
+
+
+@bp.route("/suppliers/<relationship_id>")
+@roles_required(*BRAND_ROLES)
+def supplier_detail(relationship_id: str):
+    relationship, by_currency, recent = supplier_service.supplier_detail(
+        get_db(), current_org_id(), relationship_id
+    )
+    return render_template(
+        "console/supplier_detail.html", rel=relationship, by_currency=by_currency, recent=recent
+    )
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@roles_required(*IMPORT_ROLES)
+def imports():
+    db = get_db()
+    if request.method == "POST":
+        kind = request.form.get("kind")
+        upload = request.files.get("file")
+        if kind not in ("suppliers", "spend") or upload is None or not upload.filename:
+            flash(_("Choose what to import and a CSV or XLSX file."), "error")
+            return redirect(url_for("console.imports"))
+        settings = get_settings()
+        try:
+            stored = store_upload(
+                upload.stream,
+                upload.filename,
+                settings.uploads_path / "imports",
+                allowed={"csv", "xlsx"},
+                max_bytes=settings.upload_max_bytes,
+            )
+        except UploadRejected as exc:
+            flash(_("Upload refused: %(reason)s", reason=str(exc)), "error")
+            return redirect(url_for("console.imports"))
+        job = jobs.submit(
+            settings.database_url,
+            settings.redis_url,
+            "supplychain.importer:import_file_job",
+            kind=f"import.{kind}",
+            organization_id=current_org_id(),
+            created_by_id=g.user.id,
+            params={
+                "brand_id": current_org_id(),
+                "kind": kind,
+                "path": str(stored.path),
+                "skip_invalid": request.form.get("skip_invalid") == "on",
+                "actor_id": g.user.id,
+                "source_name": stored.original_name,
+            },
+        )
+        return redirect(url_for("console.job_detail", job_id=job.public_id))
+    batches = db.scalars(
+        scoped(ImportBatch, current_org_id()).order_by(ImportBatch.created_at.desc()).limit(50)
+    ).all()
+    return render_template("console/imports.html", batches=batches)
+
+
+@bp.route("/imports/<batch_id>")
+@roles_required(*IMPORT_ROLES)
+def import_detail(batch_id: str):
+    batch = get_scoped(get_db(), ImportBatch, batch_id, current_org_id())
+    return render_template("console/import_detail.html", batch=batch)
+
+
+@bp.route("/jobs/<job_id>")
+@roles_required(*IMPORT_ROLES)
+def job_detail(job_id: str):
+    job = get_scoped(get_db(), JobRecord, job_id, current_org_id())
+    batch = None
+    if job.result and job.result.get("batch_public_id"):
+        batch = (
+            get_db()
+            .scalars(
+                scoped(ImportBatch, current_org_id()).where(
+                    ImportBatch.public_id == _as_uuid(job.result["batch_public_id"])
+                )
+            )
+            .first()
+        )
+    return render_template("console/job.html", job=job, batch=batch)
+
+
+def _as_uuid(value: str):
+    import uuid
+
+    return uuid.UUID(value)
+
+
+@bp.route("/organisation")
+@login_required
+def my_organisation():
+    """A supplier contact's home: their organisation and the brands it serves."""
+    if g.membership is None:
+        abort(403)
+    org = g.membership.organization
+    customers = []
+    if org.kind == OrgKind.SUPPLIER:
+        customers = supplier_service.customers_of(get_db(), org.id)
+    return render_template("console/organisation.html", org=org, customers=customers)
