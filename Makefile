@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d web/translations -f
+	$(BIN)/pybabel compile -d web/translations -f
 
 run: install
 	$(BIN)/supplychain db upgrade
@@ -54,8 +54,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 babel-extract: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k lazy_gettext -k _l -o web/translations/messages.pot .
-	$(BIN)/pybabel update -q -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -46,7 +46,7 @@ def postgres_url(postgres_server) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def any_db_url(request) -> str:
     """Runs the test once on SQLite and once on the throw-away PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")

@@ -1,0 +1,1454 @@
+"""Importing a brand's supplier list and ERP spend lines from CSV or XLSX files.
+
+Files come from procurement teams and ERP exports, often in Chinese and in legacy encodings, so
+reading is forgiving (encodings, delimiters, header aliases, date and number spellings) while
+validation is strict and explains every rejected value by file, line, column and rule.
+
+By default an import is all-or-nothing: every row is validated before anything is written, and
+one bad row raises `ImportValidationError` with the full report. With `skip_invalid=True` the
+good rows are imported and the bad ones are listed in the report. Re-importing the same file is
+idempotent: suppliers are matched by the brand's supplier code, spend lines by a content key.
+
+Writes use bulk executemany statements into the caller's session; the caller commits.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from supplychain import audit
+from supplychain.models import (
+    ImportBatch,
+    Organization,
+    OrgKind,
+    RelationshipStatus,
+    SpendLine,
+    SupplierRelationship,
+    utcnow,
+)
+
+Progress = Callable[[int], None]
+
+KIND_SUPPLIERS = "suppliers"
+KIND_SPEND = "spend"
+DEFAULT_SECTOR_SYSTEM = "NAICS2017"
+MAX_AMOUNT = Decimal("1e13")
+STORED_PROBLEMS_LIMIT = 1000
+PROGRESS_EVERY = 1000
+_LOOKUP_CHUNK = 900
+_CENT = Decimal("0.01")
+
+
+# --------------------------------------------------------------------------------------------
+# Report and errors
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowProblem:
+    """One rejected value, precise enough for a buyer to find and fix it in the source file."""
+
+    file: str
+    line: int
+    column: str
+    value: str
+    rule: str
+    message: str
+
+    def format(self) -> str:
+        return f"{self.file}:{self.line}: column '{self.column}' value '{self.value}': " + (
+            f"{self.message} [{self.rule}]"
+        )
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would have done) with a file; stored on the ImportBatch."""
+
+    file: str
+    kind: str
+    rows_total: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    batch_public_id: str | None = None
+    encoding: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def bad_rows(self) -> int:
+        return len({p.line for p in self.problems})
+
+    def as_dict(self, max_problems: int | None = None) -> dict[str, Any]:
+        """JSON-able form; `max_problems` keeps stored reports bounded for huge bad files."""
+        data = asdict(self)
+        problems = data["problems"]
+        if max_problems is not None and len(problems) > max_problems:
+            data["problems"] = problems[:max_problems]
+            data["problems_truncated"] = len(problems) - max_problems
+        data["problem_count"] = len(problems)
+        return data
+
+    def format_text(self, max_problems: int | None = 200) -> str:
+        """A human summary for the CLI: counts first, then one line per problem."""
+        lines = [
+            f"{self.kind} import of {self.file}: {self.rows_total} rows, "
+            f"{self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped."
+        ]
+        if self.ignored_columns:
+            lines.append("Ignored columns: " + ", ".join(self.ignored_columns))
+        if self.problems:
+            lines.append(f"{len(self.problems)} problems in {self.bad_rows} rows:")
+            shown = self.problems if max_problems is None else self.problems[:max_problems]
+            lines.extend("  " + p.format() for p in shown)
+            if len(shown) < len(self.problems):
+                lines.append(f"  ... and {len(self.problems) - len(shown)} more problems.")
+        return "\n".join(lines)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported: unreadable, undecodable or missing columns."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(f"{file}: {problem}")
+        self.file = file
+        self.problem = problem
+        self.user_message = str(self)
+
+
+class ImportValidationError(Exception):
+    """Some rows are invalid and the import was all-or-nothing, so nothing was written."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        first = "\n".join(p.format() for p in report.problems[:20])
+        more = len(report.problems) - 20
+        self.user_message = (
+            f"Nothing was imported from {report.file}: {report.bad_rows} of {report.rows_total} "
+            f"rows have {len(report.problems)} problems.\n{first}"
+            + (f"\n... and {more} more problems." if more > 0 else "")
+        )
+        super().__init__(self.user_message)
+
+
+class _Invalid(Exception):
+    """Raised by a value cleaner; becomes a RowProblem for the cell."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+# --------------------------------------------------------------------------------------------
+# Reference data
+# --------------------------------------------------------------------------------------------
+
+ISO_CURRENCIES = frozenset(
+    """
+    AED ARS AUD BDT BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP ETB EUR GBP GHS HKD HUF IDR ILS
+    INR ISK JOD JPY KES KHR KRW KWD KZT LAK LKR MAD MMK MOP MXN MYR NGN NOK NPR NZD OMR PEN PHP
+    PKR PLN QAR RON RSD RUB SAR SEK SGD THB TND TRY TWD TZS UAH UGX USD UZS VND ZAR
+    """.split()
+)
+
+CURRENCY_ALIASES = {
+    "RMB": "CNY",
+    "人民币": "CNY",
+    "元": "CNY",
+    "美元": "USD",
+    "美金": "USD",
+    "欧元": "EUR",
+    "英镑": "GBP",
+    "日元": "JPY",
+    "港币": "HKD",
+    "港元": "HKD",
+    "新台币": "TWD",
+    "韩元": "KRW",
+    "新加坡元": "SGD",
+    "越南盾": "VND",
+    "泰铢": "THB",
+    "印度卢比": "INR",
+    "澳元": "AUD",
+    "加元": "CAD",
+    "瑞士法郎": "CHF",
+}
+
+ISO_COUNTRIES = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+    BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
+    EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW
+    GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY
+    KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV
+    MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY
+    QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG
+    TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
+    ZW
+    """.split()
+)
+
+# Names buyers actually type, keyed in folded form (see _fold); codes are checked first.
+COUNTRY_NAMES = {
+    "中国": "CN",
+    "中国大陆": "CN",
+    "中华人民共和国": "CN",
+    "china": "CN",
+    "prc": "CN",
+    "chn": "CN",
+    "香港": "HK",
+    "中国香港": "HK",
+    "hongkong": "HK",
+    "澳门": "MO",
+    "中国澳门": "MO",
+    "台湾": "TW",
+    "中国台湾": "TW",
+    "taiwan": "TW",
+    "日本": "JP",
+    "japan": "JP",
+    "韩国": "KR",
+    "southkorea": "KR",
+    "korea": "KR",
+    "美国": "US",
+    "usa": "US",
+    "unitedstates": "US",
+    "英国": "GB",
+    "uk": "GB",
+    "unitedkingdom": "GB",
+    "德国": "DE",
+    "germany": "DE",
+    "deu": "DE",
+    "法国": "FR",
+    "france": "FR",
+    "意大利": "IT",
+    "italy": "IT",
+    "西班牙": "ES",
+    "spain": "ES",
+    "葡萄牙": "PT",
+    "portugal": "PT",
+    "荷兰": "NL",
+    "netherlands": "NL",
+    "比利时": "BE",
+    "瑞士": "CH",
+    "瑞典": "SE",
+    "波兰": "PL",
+    "土耳其": "TR",
+    "turkey": "TR",
+    "türkiye": "TR",
+    "越南": "VN",
+    "vietnam": "VN",
+    "vietnamese": "VN",
+    "泰国": "TH",
+    "thailand": "TH",
+    "印度": "IN",
+    "india": "IN",
+    "印度尼西亚": "ID",
+    "印尼": "ID",
+    "indonesia": "ID",
+    "马来西亚": "MY",
+    "malaysia": "MY",
+    "新加坡": "SG",
+    "singapore": "SG",
+    "菲律宾": "PH",
+    "柬埔寨": "KH",
+    "cambodia": "KH",
+    "孟加拉国": "BD",
+    "孟加拉": "BD",
+    "bangladesh": "BD",
+    "巴基斯坦": "PK",
+    "pakistan": "PK",
+    "斯里兰卡": "LK",
+    "srilanka": "LK",
+    "缅甸": "MM",
+    "myanmar": "MM",
+    "墨西哥": "MX",
+    "mexico": "MX",
+    "巴西": "BR",
+    "brazil": "BR",
+    "加拿大": "CA",
+    "canada": "CA",
+    "澳大利亚": "AU",
+    "australia": "AU",
+    "新西兰": "NZ",
+    "埃及": "EG",
+    "摩洛哥": "MA",
+    "埃塞俄比亚": "ET",
+    "南非": "ZA",
+    "阿联酋": "AE",
+    "沙特阿拉伯": "SA",
+    "以色列": "IL",
+    "俄罗斯": "RU",
+}
+
+STATUS_VALUES = {
+    "active": RelationshipStatus.ACTIVE,
+    "under_review": RelationshipStatus.UNDER_REVIEW,
+    "delisted": RelationshipStatus.DELISTED,
+    "合作中": RelationshipStatus.ACTIVE,
+    "审核中": RelationshipStatus.UNDER_REVIEW,
+    "已停用": RelationshipStatus.DELISTED,
+}
+
+_CHINESE_TIERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CHINESE_TIERS["十"] = 10
+
+
+# --------------------------------------------------------------------------------------------
+# Value cleaners: raw cell text (already stripped, never empty) -> stored value, or _Invalid
+# --------------------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", text).casefold()
+
+
+def _text(max_len: int) -> Callable[[str], str]:
+    def clean(raw: str) -> str:
+        if len(raw) > max_len:
+            raise _Invalid(
+                "too_long", f"The value is longer than the {max_len} characters allowed."
+            )
+        return raw
+
+    return clean
+
+
+def clean_currency(raw: str) -> str:
+    """ISO 4217 code; common Chinese names and RMB are accepted for the codes they mean."""
+    code = raw.upper()
+    if code in ISO_CURRENCIES:
+        return code
+    alias = CURRENCY_ALIASES.get(code) or CURRENCY_ALIASES.get(raw)
+    if alias:
+        return alias
+    raise _Invalid(
+        "unknown_currency",
+        f"'{raw}' is not a known ISO 4217 currency code; use a code such as CNY, USD or EUR.",
+    )
+
+
+def clean_country(raw: str) -> str:
+    """ISO 3166 alpha-2 code; a few common Chinese and English names are translated."""
+    code = raw.upper()
+    if len(code) == 2 and code in ISO_COUNTRIES:
+        return code
+    found = COUNTRY_NAMES.get(_fold(raw))
+    if found:
+        return found
+    raise _Invalid(
+        "bad_country",
+        "The country must be an ISO 3166 two-letter code such as CN, VN or DE "
+        "(common names like 中国 are accepted).",
+    )
+
+
+_AMOUNT_JUNK = str.maketrans("", "", " \u00a0\u3000'¥￥$€£")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$")
+_EURO_STYLE = re.compile(r"^-?\d{1,3}(\.\d{3})+,\d+$")
+
+
+def clean_amount(raw: str) -> Decimal:
+    """Money to the cent: thousands separators, decimal commas and currency signs tolerated."""
+    text = raw.translate(_AMOUNT_JUNK)
+    if text.startswith("(") and text.endswith(")"):
+        text = "-" + text[1:-1]
+    if "," in text:
+        if _THOUSANDS.match(text):
+            text = text.replace(",", "")
+        elif _DECIMAL_COMMA.match(text):
+            text = text.replace(",", ".")
+        elif _EURO_STYLE.match(text):
+            text = text.replace(".", "").replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _Invalid("not_a_number", "The amount is not a number.") from None
+    if not value.is_finite():
+        raise _Invalid("not_a_number", "The amount is not a finite number.")
+    if value < 0:
+        raise _Invalid("negative_amount", "The amount is negative; amounts must be zero or more.")
+    if value > MAX_AMOUNT:
+        raise _Invalid(
+            "amount_too_large",
+            "The amount is larger than 10,000,000,000,000, which is not plausible.",
+        )
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+_ISO_DATE = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_CN_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_MESSAGE = (
+    "The date is not recognised; use YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日 or an Excel date."
+)
+
+
+def clean_date(raw: str) -> date:
+    """ISO, slashed, Chinese, compact (ERP) and Excel serial dates, within 1950-2100."""
+    match = _ISO_DATE.match(raw) or _CN_DATE.match(raw) or _COMPACT_DATE.match(raw)
+    try:
+        if match:
+            year, month, day = (int(part) for part in match.groups())
+            value = date(year, month, day)
+        elif _EXCEL_SERIAL.match(raw):
+            value = _EXCEL_EPOCH + timedelta(days=int(float(raw)))
+        else:
+            raise _Invalid("bad_date", _DATE_MESSAGE)
+    except ValueError:
+        raise _Invalid("bad_date", "The date does not exist in the calendar.") from None
+    if not 1950 <= value.year <= 2100:
+        raise _Invalid("bad_date", "The date is outside the plausible range 1950 to 2100.")
+    return value
+
+
+_TIER = re.compile(r"^(?:tier|t)?\s*(\d+)(?:\.0+)?$", re.IGNORECASE)
+_CN_TIER = re.compile(r"^第?([一二三四五六七八九十])级$")
+
+
+def clean_tier(raw: str) -> int:
+    """Tier 1 are direct suppliers; deeper tiers up to 10 are accepted (T2, 二级 spellings)."""
+    match = _TIER.match(raw)
+    cn = None if match else _CN_TIER.match(raw)
+    tier = int(match.group(1)) if match else (_CHINESE_TIERS[cn.group(1)] if cn else 0)
+    if not 1 <= tier <= 10:
+        raise _Invalid("bad_tier", "The tier must be a whole number from 1 to 10.")
+    return tier
+
+
+def clean_status(raw: str) -> RelationshipStatus:
+    status = STATUS_VALUES.get(re.sub(r"[\s\-]+", "_", raw.lower()))
+    if status is None:
+        raise _Invalid(
+            "bad_status",
+            "The status must be active, under_review or delisted (合作中, 审核中 or 已停用).",
+        )
+    return status
+
+
+def clean_year(raw: str) -> int:
+    match = re.match(r"^(\d{4})(?:\.0+)?$", raw)
+    if not match or not 1990 <= int(match.group(1)) <= 2100:
+        raise _Invalid("bad_year", "The spend year must be a four-digit year from 1990 to 2100.")
+    return int(match.group(1))
+
+
+def clean_registration_id(raw: str) -> str:
+    value = re.sub(r"\s+", "", raw).upper()
+    if len(value) > 64:
+        raise _Invalid("too_long", "The value is longer than the 64 characters allowed.")
+    return value
+
+
+def clean_sector_system(raw: str) -> str:
+    value = re.sub(r"[\s\-_]+", "", raw).upper()
+    if len(value) > 16:
+        raise _Invalid("too_long", "The value is longer than the 16 characters allowed.")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Column specifications
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field the importer understands and the header spellings that mean it."""
+
+    name: str
+    aliases: tuple[str, ...]
+    clean: Callable[[str], Any]
+    required: bool = False
+
+
+def _code_column() -> Column:
+    return Column(
+        "supplier_code",
+        (
+            "supplier_code",
+            "code",
+            "supplier_no",
+            "supplier_number",
+            "vendor_code",
+            "vendor_no",
+            "vendor_number",
+            "vendor_id",
+            "供应商编码",
+            "供应商代码",
+            "供应商编号",
+            "编码",
+        ),
+        _text(64),
+        required=True,
+    )
+
+
+_CURRENCY = Column(
+    "currency", ("currency", "currency_code", "币种", "货币", "币别"), clean_currency
+)
+_CATEGORY = Column("category", ("category", "品类", "类别", "采购品类"), _text(128))
+_SECTOR_CODE = Column(
+    "sector_code",
+    ("sector_code", "industry_code", "naics", "naics_code", "行业代码", "行业编码"),
+    _text(16),
+)
+_SECTOR_SYSTEM = Column(
+    "sector_system",
+    ("sector_system", "classification", "industry_classification", "行业分类体系", "行业分类"),
+    clean_sector_system,
+)
+
+SUPPLIER_COLUMNS: tuple[Column, ...] = (
+    _code_column(),
+    Column(
+        "name",
+        ("name", "supplier_name", "vendor_name", "供应商名称", "名称", "供应商"),
+        _text(255),
+        required=True,
+    ),
+    Column("name_en", ("name_en", "english_name", "supplier_name_en", "英文名称"), _text(255)),
+    Column(
+        "registration_id",
+        (
+            "registration_id",
+            "registration_number",
+            "registration_no",
+            "uscc",
+            "unified_social_credit_code",
+            "统一社会信用代码",
+            "信用代码",
+        ),
+        clean_registration_id,
+    ),
+    Column("country", ("country", "country_code", "国家", "国家地区", "国别"), clean_country),
+    _SECTOR_CODE,
+    _SECTOR_SYSTEM,
+    _CATEGORY,
+    Column("tier", ("tier", "层级", "级别"), clean_tier),
+    Column("status", ("status", "状态"), clean_status),
+    Column(
+        "annual_spend",
+        ("annual_spend", "spend", "annual_purchase", "年采购额", "年度采购金额", "年采购金额"),
+        clean_amount,
+    ),
+    _CURRENCY,
+    Column("spend_year", ("spend_year", "year", "年度", "年份", "采购年度"), clean_year),
+)
+
+SPEND_COLUMNS: tuple[Column, ...] = (
+    _code_column(),
+    Column("amount", ("amount", "value", "net_amount", "金额", "采购金额"), clean_amount, True),
+    Column(_CURRENCY.name, _CURRENCY.aliases, clean_currency, required=True),
+    Column(
+        "date",
+        (
+            "date",
+            "spend_date",
+            "transaction_date",
+            "posting_date",
+            "invoice_date",
+            "日期",
+            "交易日期",
+            "记账日期",
+            "凭证日期",
+        ),
+        clean_date,
+        required=True,
+    ),
+    _CATEGORY,
+    _SECTOR_CODE,
+    _SECTOR_SYSTEM,
+    Column("description", ("description", "desc", "memo", "text", "描述", "摘要", "说明"), str),
+    Column(
+        "document_ref",
+        (
+            "document_ref",
+            "document_number",
+            "document_no",
+            "doc_no",
+            "invoice_no",
+            "invoice_number",
+            "reference",
+            "单据号",
+            "凭证号",
+            "发票号",
+            "单号",
+        ),
+        _text(64),
+    ),
+)
+
+
+def _normalise_header(header: str) -> str:
+    """Case, spacing, underscores, a required-marker '*' and a bracketed unit are not meaning."""
+    text = re.sub(r"[(（\[【].*?[)）\]】]", "", header.replace("\ufeff", ""))
+    return re.sub(r"[\s_\-./\\:：*]+", "", text).casefold()
+
+
+def _alias_index(columns: Iterable[Column]) -> dict[str, Column]:
+    return {_normalise_header(alias): col for col in columns for alias in col.aliases}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """The file's data rows with the header mapped onto known columns."""
+
+    headers: list[str]
+    mapping: list[tuple[Column, int, str]]  # column, cell index, header as written
+    rows: list[tuple[int, list[str]]]  # (line number in the file, cells)
+    encoding: str | None
+    ignored: list[str]
+
+
+def decode_csv_bytes(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:
+    """Text and the encoding used: BOMs, then strict UTF-8, then GB18030, then detection."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ImportFileError(file, f"'{encoding}' is not a known encoding.") from None
+        try:
+            return data.decode(encoding).lstrip("\ufeff"), encoding
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                file, f"the file is not valid {encoding} (byte {exc.start}); check the encoding."
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    for candidate in ("utf-8", "gb18030"):
+        try:
+            return data.decode(candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise ImportFileError(
+            file, "the text encoding could not be detected; pass the encoding explicitly."
+        )
+    return str(best), best.encoding
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The candidate that splits the first lines into the most cells; comma on a tie."""
+    lines = [line for line in text[:65536].splitlines()[:10] if line.strip()]
+    best, best_count = ",", 0
+    for delimiter in (",", ";", "\t"):
+        count = max((line.count(delimiter) for line in lines), default=0)
+        if count > best_count:
+            best, best_count = delimiter, count
+    return best
+
+
+def _csv_rows(data: bytes, file: str, encoding: str | None) -> tuple[Iterator, str]:
+    text, used = decode_csv_bytes(data, file, encoding)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        start = 1
+        try:
+            for cells in reader:
+                yield start, cells
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise ImportFileError(
+                file, f"line {start}: the CSV cannot be parsed ({exc})."
+            ) from None
+
+    return rows(), used
+
+
+def _cell_text(value: Any) -> str:
+    """Excel cells as the text a CSV export would have shown."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_rows(data: bytes, file: str) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # From bytes: uploads are stored without an extension, which openpyxl would refuse.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(file, f"the Excel workbook cannot be opened ({exc}).") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            yield number, [_cell_text(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def _map_headers(
+    headers: list[str], aliases: dict[str, Column], file: str
+) -> tuple[list[tuple[Column, int, str]], list[str]]:
+    mapping: list[tuple[Column, int, str]] = []
+    seen: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, header in enumerate(headers):
+        header = header.strip()
+        if not header:
+            continue
+        column = aliases.get(_normalise_header(header))
+        if column is None:
+            ignored.append(header)
+            continue
+        if column.name in seen:
+            raise ImportFileError(
+                file,
+                f"columns '{seen[column.name]}' and '{header}' both mean '{column.name}'; "
+                "keep only one of them.",
+            )
+        seen[column.name] = header
+        mapping.append((column, index, header))
+    return mapping, ignored
+
+
+def _read_table(
+    path: Path, file: str, columns: tuple[Column, ...], encoding: str | None
+) -> tuple[_Table, bytes]:
+    """Read the file, find the header row (title rows above it are allowed) and map columns."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(file, f"the file cannot be read ({exc.strerror or exc}).") from None
+    if data.startswith(b"PK\x03\x04"):
+        rows, used = _xlsx_rows(data, file), None
+    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            file, "old Excel .xls files are not supported; save it as .xlsx or CSV."
+        )
+    else:
+        rows, used = _csv_rows(data, file, encoding)
+    aliases = _alias_index(columns)
+    required = {c.name for c in columns if c.required}
+
+    first_headers: list[str] | None = None
+    candidates = 0
+    for _line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        candidates += 1
+        mapping, ignored = _map_headers(cells, aliases, file)
+        if first_headers is None:
+            first_headers = cells
+        if required <= {col.name for col, _, _ in mapping}:
+            body = [(n, c) for n, c in rows if any(cell.strip() for cell in c)]
+            return _Table(cells, mapping, body, used, ignored), data
+        if candidates >= 10:
+            break
+    if first_headers is None:
+        raise ImportFileError(file, "the file is empty; a header row and data rows are expected.")
+    mapping, _ = _map_headers(first_headers, aliases, file)
+    found = {col.name for col, _, _ in mapping}
+    missing = [c for c in columns if c.required and c.name not in found]
+    found_text = ", ".join(f"'{h.strip()}'" for h in first_headers if h.strip())
+    names = "; ".join(
+        f"'{c.name}' (also accepted: {', '.join(a for a in c.aliases if a != c.name)})"
+        for c in missing
+    )
+    raise ImportFileError(
+        file,
+        f"required column{'s' if len(missing) > 1 else ''} {names} "
+        f"{'are' if len(missing) > 1 else 'is'} missing. Headers found: {found_text}.",
+    )
+
+
+def estimate_rows(path: Path | str) -> int:
+    """A cheap row count for choosing whether to show a progress bar."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            if head == b"PK\x03\x04":
+                from openpyxl import load_workbook
+
+                workbook = load_workbook(path, read_only=True)
+                try:
+                    return max((workbook.worksheets[0].max_row or 1) - 1, 0)
+                finally:
+                    workbook.close()
+            handle.seek(0)
+            return max(
+                sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1, 0
+            )
+    except Exception:
+        return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, Any]
+    raw: dict[str, str]
+
+
+def _truncate(value: str) -> str:
+    return value if len(value) <= 200 else value[:197] + "..."
+
+
+def _validate_rows(
+    table: _Table, file: str, progress: Progress | None
+) -> tuple[list[_Row], list[RowProblem], int]:
+    """Clean every cell; returns the rows without cell problems, all problems and the row count."""
+    good: list[_Row] = []
+    problems: list[RowProblem] = []
+    width = len(table.headers)
+    mapping = table.mapping
+    total = 0
+    for total, (line, cells) in enumerate(table.rows, start=1):
+        values: dict[str, Any] = {}
+        raw_values: dict[str, str] = {}
+        row_ok = True
+        for column, index, header in mapping:
+            raw = cells[index].strip() if index < len(cells) else ""
+            raw_values[column.name] = raw
+            if not raw:
+                if column.required:
+                    problems.append(
+                        RowProblem(
+                            file,
+                            line,
+                            header,
+                            "",
+                            "required_missing",
+                            "A value is required in this column.",
+                        )
+                    )
+                    row_ok = False
+                values[column.name] = None
+                continue
+            try:
+                values[column.name] = column.clean(raw)
+            except _Invalid as bad:
+                problems.append(
+                    RowProblem(file, line, header, _truncate(raw), bad.rule, bad.message)
+                )
+                row_ok = False
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            extra = next(c for c in cells[width:] if c.strip())
+            problems.append(
+                RowProblem(
+                    file,
+                    line,
+                    f"(cell {width + 1})",
+                    _truncate(extra),
+                    "extra_cells",
+                    "The row has more cells than the header; a value probably contains an "
+                    "unquoted delimiter.",
+                )
+            )
+            row_ok = False
+        if row_ok:
+            good.append(_Row(line, values, raw_values))
+        if progress is not None and total % PROGRESS_EVERY == 0:
+            progress(total)
+    return good, problems, total
+
+
+def _header_of(table: _Table, name: str) -> str:
+    return next((h for c, _, h in table.mapping if c.name == name), name)
+
+
+def _prepare(
+    path: Path | str,
+    kind: str,
+    columns: tuple[Column, ...],
+    encoding: str | None,
+    source_name: str | None,
+    progress: Progress | None,
+) -> tuple[str, _Table, bytes, list[_Row], list[RowProblem], ImportReport]:
+    path = Path(path)
+    file = source_name or path.name
+    table, data = _read_table(path, file, columns, encoding)
+    rows, problems, total = _validate_rows(table, file, progress)
+    report = ImportReport(
+        file=file,
+        kind=kind,
+        rows_total=total,
+        encoding=table.encoding,
+        ignored_columns=table.ignored,
+    )
+    return file, table, data, rows, problems, report
+
+
+def _finish_validation(
+    report: ImportReport, rows: list[_Row], problems: list[RowProblem], skip_invalid: bool
+) -> list[_Row]:
+    """Apply all-or-nothing or skip-invalid; returns the rows to write."""
+    problems.sort(key=lambda p: p.line)
+    report.problems = problems
+    if problems and not skip_invalid:
+        raise ImportValidationError(report)
+    bad_lines = {p.line for p in problems}
+    report.skipped = len(bad_lines)
+    return [r for r in rows if r.line not in bad_lines]
+
+
+def _chunks(items: list, size: int = _LOOKUP_CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _check_brand(brand: Organization) -> None:
+    if brand.kind != OrgKind.BRAND:
+        raise ValueError(f"organisation '{brand.slug}' is not a brand; imports belong to brands")
+
+
+def _start_batch(
+    session: Session,
+    brand: Organization,
+    kind: str,
+    file: str,
+    data: bytes,
+    actor_id: int | None,
+    report: ImportReport,
+) -> ImportBatch:
+    batch = ImportBatch(
+        brand_id=brand.id,
+        kind=kind,
+        filename=file[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        rows_total=report.rows_total,
+        created_by_id=actor_id,
+    )
+    session.add(batch)
+    session.flush()
+    report.batch_public_id = str(batch.public_id)
+    return batch
+
+
+def _close_batch(
+    session: Session,
+    brand: Organization,
+    batch: ImportBatch,
+    report: ImportReport,
+    actor_id: int | None,
+    progress: Progress | None,
+) -> None:
+    batch.rows_inserted = report.inserted
+    batch.rows_updated = report.updated
+    batch.rows_skipped = report.skipped
+    batch.report = report.as_dict(max_problems=STORED_PROBLEMS_LIMIT)
+    audit.record(
+        session,
+        action=f"import.{report.kind}",
+        entity_type="import_batch",
+        entity_id=str(batch.public_id),
+        organization_id=brand.id,
+        actor_id=actor_id,
+        after={
+            "file": report.file,
+            "sha256": batch.sha256,
+            "rows_total": report.rows_total,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped,
+            "problems": len(report.problems),
+        },
+    )
+    session.flush()
+    if progress is not None:
+        progress(report.rows_total)
+
+
+# --------------------------------------------------------------------------------------------
+# Suppliers
+# --------------------------------------------------------------------------------------------
+
+_ORG_FIELDS = ("name", "name_en", "registration_id", "country", "sector_code", "sector_system")
+_REL_FIELDS = ("category", "tier", "status", "annual_spend", "spend_currency", "spend_year")
+
+
+def _supplier_cross_checks(
+    session: Session,
+    brand: Organization,
+    table: _Table,
+    file: str,
+    rows: list[_Row],
+    problems: list[RowProblem],
+    existing: dict[str, Any],
+) -> dict[str, int]:
+    """Checks that need other rows or the database; returns registration id -> supplier org."""
+    code_header = _header_of(table, "supplier_code")
+    reg_header = _header_of(table, "registration_id")
+    first_code: dict[str, int] = {}
+    first_reg: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        v = row.values
+        code = v["supplier_code"]
+        if code in first_code:
+            problems.append(
+                RowProblem(
+                    file,
+                    row.line,
+                    code_header,
+                    code,
+                    "duplicate_code",
+                    f"Supplier code '{code}' also appears on line {first_code[code]} of this file.",
+                )
+            )
+            continue
+        first_code[code] = row.line
+        if v.get("annual_spend") is not None and v.get("currency") is None:
+            problems.append(
+                RowProblem(
+                    file,
+                    row.line,
+                    _header_of(table, "currency"),
+                    "",
+                    "currency_required",
+                    "A currency is required when an annual spend is given.",
+                )
+            )
+        if v.get("sector_code"):
+            system = v.get("sector_system") or DEFAULT_SECTOR_SYSTEM
+            if system.startswith("NAICS") and not re.fullmatch(r"\d{2,6}", v["sector_code"]):
+                problems.append(
+                    RowProblem(
+                        file,
+                        row.line,
+                        _header_of(table, "sector_code"),
+                        v["sector_code"],
+                        "bad_sector_code",
+                        "A NAICS sector code is 2 to 6 digits.",
+                    )
+                )
+        reg = v.get("registration_id")
+        if reg:
+            if reg in first_reg and first_reg[reg][1] != code:
+                problems.append(
+                    RowProblem(
+                        file,
+                        row.line,
+                        reg_header,
+                        reg,
+                        "duplicate_registration_id",
+                        f"Registration id '{reg}' is also given for supplier code "
+                        f"'{first_reg[reg][1]}' on line {first_reg[reg][0]}.",
+                    )
+                )
+            else:
+                first_reg.setdefault(reg, (row.line, code))
+
+    code_by_org = {r.supplier_id: code for code, r in existing.items()}
+    org_by_reg: dict[str, int] = {}
+    regs = list(first_reg)
+    for chunk in _chunks(regs):
+        stmt = (
+            select(Organization.registration_id, Organization.id)
+            .where(Organization.kind == OrgKind.SUPPLIER, Organization.registration_id.in_(chunk))
+            .order_by(Organization.id.desc())
+        )
+        for reg, org_id in session.execute(stmt):
+            org_by_reg[reg] = org_id  # lowest id wins: the organisation registered first
+    for reg, org_id in org_by_reg.items():
+        owner = code_by_org.get(org_id)
+        line, code = first_reg[reg]
+        if owner is not None and owner != code:
+            problems.append(
+                RowProblem(
+                    file,
+                    line,
+                    reg_header,
+                    reg,
+                    "registration_in_use",
+                    f"Registration id '{reg}' already belongs to this brand's supplier "
+                    f"'{owner}'; one organisation cannot have two supplier codes.",
+                )
+            )
+    return org_by_reg
+
+
+def import_suppliers(
+    session: Session,
+    brand: Organization,
+    path: Path,
+    *,
+    encoding: str | None = None,
+    skip_invalid: bool = False,
+    actor_id: int | None = None,
+    progress: Progress | None = None,
+    source_name: str | None = None,
+) -> ImportReport:
+    """Upsert the brand's suppliers from a file, by supplier code; the caller commits."""
+    _check_brand(brand)
+    file, table, data, rows, problems, report = _prepare(
+        path, KIND_SUPPLIERS, SUPPLIER_COLUMNS, encoding, source_name, progress
+    )
+    existing_stmt = (
+        select(
+            SupplierRelationship.id,
+            SupplierRelationship.supplier_code,
+            SupplierRelationship.supplier_id,
+            *(getattr(SupplierRelationship, f) for f in _REL_FIELDS),
+            *(getattr(Organization, f) for f in _ORG_FIELDS),
+        )
+        .join(Organization, Organization.id == SupplierRelationship.supplier_id)
+        .where(SupplierRelationship.brand_id == brand.id)
+    )
+    existing = {r.supplier_code: r for r in session.execute(existing_stmt)}
+    org_by_reg = _supplier_cross_checks(session, brand, table, file, rows, problems, existing)
+    rows = _finish_validation(report, rows, problems, skip_invalid)
+
+    batch = _start_batch(session, brand, KIND_SUPPLIERS, file, data, actor_id, report)
+    brand_orgs = select(SupplierRelationship.supplier_id).where(
+        SupplierRelationship.brand_id == brand.id
+    )
+    shared = set(
+        session.scalars(
+            select(SupplierRelationship.supplier_id)
+            .where(
+                SupplierRelationship.brand_id != brand.id,
+                SupplierRelationship.supplier_id.in_(brand_orgs),
+            )
+            .distinct()
+        )
+    )
+    reused_ids = [
+        org_by_reg[r.values["registration_id"]]
+        for r in rows
+        if r.values["supplier_code"] not in existing
+        and r.values.get("registration_id") in org_by_reg
+    ]
+    reused_orgs: dict[int, Any] = {}
+    for chunk in _chunks(reused_ids):
+        stmt = select(Organization.id, *(getattr(Organization, f) for f in _ORG_FIELDS)).where(
+            Organization.id.in_(chunk)
+        )
+        reused_orgs.update({r.id: r for r in session.execute(stmt)})
+
+    now = utcnow()
+    new_orgs: list[dict[str, Any]] = []
+    new_org_rows: list[dict[str, Any]] = []
+    new_rels: list[dict[str, Any]] = []
+    rel_updates: list[dict[str, Any]] = []
+    org_updates: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        org_values, rel_values = _supplier_values(row.values)
+        current = existing.get(row.values["supplier_code"])
+        if current is None:
+            rel = {"brand_id": brand.id, "supplier_code": row.values["supplier_code"], **rel_values}
+            reg = org_values["registration_id"]
+            if reg and reg in org_by_reg:
+                org = reused_orgs[org_by_reg[reg]]
+                rel["supplier_id"] = org.id
+                merged = _merge_org(org, org_values, overwrite=False)
+                if merged is not None:
+                    org_updates[org.id] = merged
+            else:
+                new_orgs.append(
+                    {
+                        "slug": "sup-" + uuid.uuid4().hex[:12],
+                        "kind": OrgKind.SUPPLIER,
+                        **org_values,
+                        "default_currency": rel_values["spend_currency"] or "USD",
+                    }
+                )
+                new_org_rows.append(rel)
+            new_rels.append(rel)
+            report.inserted += 1
+            continue
+        changed = False
+        if any(getattr(current, f) != rel_values[f] for f in _REL_FIELDS):
+            rel_updates.append({"id": current.id, **rel_values, "updated_at": now})
+            changed = True
+        merged = _merge_org(current, org_values, overwrite=current.supplier_id not in shared)
+        if merged is not None:
+            org_updates[current.supplier_id] = merged
+            changed = True
+        if changed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+
+    if new_orgs:
+        result = session.execute(
+            insert(Organization).returning(Organization.id, sort_by_parameter_order=True),
+            new_orgs,
+        )
+        for rel, org_id in zip(new_org_rows, result.scalars(), strict=True):
+            rel["supplier_id"] = org_id
+    if new_rels:
+        session.execute(insert(SupplierRelationship), new_rels)
+    if rel_updates:
+        session.execute(update(SupplierRelationship), rel_updates)
+    if org_updates:
+        session.execute(
+            update(Organization), [{"id": org_id, **v} for org_id, v in org_updates.items()]
+        )
+    _close_batch(session, brand, batch, report, actor_id, progress)
+    return report
+
+
+def _supplier_values(v: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a clean row into organisation identity and the brand's relationship fields."""
+    sector_code = v.get("sector_code")
+    org = {
+        "name": v["name"],
+        "name_en": v.get("name_en"),
+        "registration_id": v.get("registration_id"),
+        "country": v.get("country"),
+        "sector_code": sector_code,
+        "sector_system": (v.get("sector_system") or DEFAULT_SECTOR_SYSTEM) if sector_code else None,
+    }
+    rel = {
+        "category": v.get("category"),
+        "tier": v.get("tier") or 1,
+        "status": v.get("status") or RelationshipStatus.ACTIVE,
+        "annual_spend": v.get("annual_spend"),
+        "spend_currency": v.get("currency"),
+        "spend_year": v.get("spend_year"),
+    }
+    return org, rel
+
+
+def _merge_org(current: Any, incoming: dict[str, Any], *, overwrite: bool) -> dict[str, Any] | None:
+    """New organisation identity, or None if unchanged.
+
+    Blank cells never erase what is known. An organisation that serves other brands too is
+    only filled in, not overwritten, so brands' spellings do not flip it back and forth.
+    """
+    merged = {}
+    changed = False
+    for name in _ORG_FIELDS:
+        old, new = getattr(current, name), incoming[name]
+        if new is not None and new != old and (overwrite or old is None):
+            merged[name] = new
+            changed = True
+        else:
+            merged[name] = old
+    return merged if changed else None
+
+
+# --------------------------------------------------------------------------------------------
+# Spend lines
+# --------------------------------------------------------------------------------------------
+
+
+def spend_line_key(
+    brand: Organization,
+    code: str,
+    when: date,
+    amount: Decimal,
+    currency: str,
+    document_ref: str | None,
+    description: str | None,
+    occurrence: int,
+) -> str:
+    """Stable identity of a ledger line, so re-importing a file does not duplicate it.
+
+    `occurrence` numbers identical lines within one file: genuine repeats stay separate.
+    """
+    parts = (
+        str(brand.public_id),
+        code,
+        when.isoformat(),
+        format(amount, "f"),
+        currency,
+        document_ref or "",
+        description or "",
+        str(occurrence),
+    )
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def import_spend(
+    session: Session,
+    brand: Organization,
+    path: Path,
+    *,
+    encoding: str | None = None,
+    skip_invalid: bool = False,
+    actor_id: int | None = None,
+    progress: Progress | None = None,
+    source_name: str | None = None,
+) -> ImportReport:
+    """Add the brand's ledger lines from a file; lines already imported are matched by key."""
+    _check_brand(brand)
+    file, table, data, rows, problems, report = _prepare(
+        path, KIND_SPEND, SPEND_COLUMNS, encoding, source_name, progress
+    )
+    relationship_by_code = dict(
+        session.execute(
+            select(SupplierRelationship.supplier_code, SupplierRelationship.id).where(
+                SupplierRelationship.brand_id == brand.id
+            )
+        ).tuples()
+    )
+    code_header = _header_of(table, "supplier_code")
+    for row in rows:
+        code = row.values["supplier_code"]
+        if code not in relationship_by_code:
+            problems.append(
+                RowProblem(
+                    file,
+                    row.line,
+                    code_header,
+                    code,
+                    "unknown_supplier",
+                    f"No supplier with code '{code}' exists for this brand; "
+                    "import the supplier first.",
+                )
+            )
+        if row.values.get("sector_code"):
+            system = row.values.get("sector_system") or DEFAULT_SECTOR_SYSTEM
+            if system.startswith("NAICS") and not re.fullmatch(
+                r"\d{2,6}", row.values["sector_code"]
+            ):
+                problems.append(
+                    RowProblem(
+                        file,
+                        row.line,
+                        _header_of(table, "sector_code"),
+                        row.values["sector_code"],
+                        "bad_sector_code",
+                        "A NAICS sector code is 2 to 6 digits.",
+                    )
+                )
+    rows = _finish_validation(report, rows, problems, skip_invalid)
+    batch = _start_batch(session, brand, KIND_SPEND, file, data, actor_id, report)
+
+    occurrences: Counter[tuple] = Counter()
+    keyed: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        v = row.values
+        description = v.get("description")
+        identity = (
+            v["supplier_code"],
+            v["date"],
+            v["amount"],
+            v["currency"],
+            v.get("document_ref"),
+            description,
+        )
+        occurrence = occurrences[identity]
+        occurrences[identity] += 1
+        key = spend_line_key(brand, *identity, occurrence)
+        sector_code = v.get("sector_code")
+        keyed[key] = {
+            "brand_id": brand.id,
+            "relationship_id": relationship_by_code[v["supplier_code"]],
+            "amount": v["amount"],
+            "currency": v["currency"],
+            "spend_date": v["date"],
+            "category": v.get("category"),
+            "sector_code": sector_code,
+            "sector_system": (v.get("sector_system") or DEFAULT_SECTOR_SYSTEM)
+            if sector_code
+            else None,
+            "description": description,
+            "document_ref": v.get("document_ref"),
+            "source_file": file[:255],
+            "source_line": row.line,
+            "line_key": key,
+            "import_batch_id": batch.id,
+        }
+
+    mutable = ("category", "sector_code", "sector_system")
+    updates: list[dict[str, Any]] = []
+    for chunk in _chunks(list(keyed)):
+        stmt = select(SpendLine.id, SpendLine.line_key, *(getattr(SpendLine, f) for f in mutable))
+        stmt = stmt.where(SpendLine.brand_id == brand.id, SpendLine.line_key.in_(chunk))
+        for found in session.execute(stmt):
+            new = keyed.pop(found.line_key)
+            if any(getattr(found, f) != new[f] for f in mutable):
+                updates.append({"id": found.id, **{f: new[f] for f in mutable}})
+            else:
+                report.unchanged += 1
+    if keyed:
+        session.execute(insert(SpendLine), list(keyed.values()))
+    if updates:
+        session.execute(update(SpendLine), updates)
+    report.inserted = len(keyed)
+    report.updated = len(updates)
+    _close_batch(session, brand, batch, report, actor_id, progress)
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Job entry point
+# --------------------------------------------------------------------------------------------
+
+IMPORTERS = {KIND_SUPPLIERS: import_suppliers, KIND_SPEND: import_spend}
+
+
+def import_file_job(
+    session: Session,
+    *,
+    brand_id: int,
+    kind: str,
+    path: str,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
+    actor_id: int | None = None,
+    source_name: str | None = None,
+) -> dict[str, Any]:
+    """Run an import from the job layer; a validation failure raises so the job is failed."""
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise ValueError(f"unknown import kind '{kind}'; expected one of {sorted(IMPORTERS)}")
+    brand = session.get(Organization, brand_id)
+    if brand is None:
+        raise ValueError(f"organisation {brand_id} does not exist")
+    report = importer(
+        session,
+        brand,
+        Path(path),
+        encoding=encoding,
+        skip_invalid=skip_invalid,
+        actor_id=actor_id,
+        source_name=source_name,
+    )
+    return report.as_dict(max_problems=STORED_PROBLEMS_LIMIT)
