@@ -105,6 +105,7 @@ def demo(supplier_count: int, seed: int, if_empty: bool) -> None:
         if demo_data.exists(session):
             if if_empty:
                 click.echo("demo data already loaded")
+                click.echo(demo_data.describe_logins(demo_data.existing_logins(session)))
                 return
             raise click.ClickException("demo data already loaded (database not empty)")
         summary = demo_data.load(session, suppliers=supplier_count, seed=seed)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from supplychain.accounts import create_user
 from supplychain.models import (
+    Membership,
     Organization,
     OrgKind,
     RelationshipStatus,
@@ -25,6 +26,7 @@ from supplychain.models import (
     SpendLine,
     SupplierRelationship,
     SupplyEdge,
+    User,
 )
 
 DEMO_BRAND_SLUG = "demo-brand"
@@ -96,13 +98,32 @@ class DemoSummary:
     logins: list[tuple[str, str]]
 
     def describe(self) -> str:
-        lines = [
+        return (
             f"demo brand {self.brand_slug}: {self.suppliers} suppliers, {self.edges} tier-n links, "
-            f"{self.spend_lines} spend lines",
-            "demo logins (password for all: " + DEMO_PASSWORD + "):",
-        ]
-        lines += [f"  {email:32s} {role}" for email, role in self.logins]
-        return "\n".join(lines)
+            f"{self.spend_lines} spend lines\n" + describe_logins(self.logins)
+        )
+
+
+def describe_logins(logins: list[tuple[str, str]]) -> str:
+    lines = [f"demo logins (password for all: {DEMO_PASSWORD}):"]
+    lines += [f"  {email:32s} {role}" for email, role in logins]
+    return "\n".join(lines)
+
+
+def existing_logins(session: Session) -> list[tuple[str, str]]:
+    """The demo accounts still present, for `make run` to print on every start."""
+    emails = [login[0] for login in DEMO_LOGINS] + [SUPPLIER_LOGIN[0]]
+    rows = session.execute(
+        select(User.email, Membership.role, Organization.name)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(User.email.in_(emails))
+        .order_by(User.id)
+    ).all()
+    return [
+        (email, role.value if role != Role.SUPPLIER else f"supplier contact at {org}")
+        for email, role, org in rows
+    ]
 
 
 def exists(session: Session) -> bool:

@@ -207,96 +207,57 @@ ISO_COUNTRIES = frozenset(
     """.split()
 )
 
-# Names buyers actually type, keyed in folded form (see _fold); codes are checked first.
+# Names buyers actually type, folded (see _fold); one country per line, code first.
+_COUNTRY_NAME_TABLE = """
+CN 中国 中国大陆 中华人民共和国 china prc chn
+HK 香港 中国香港 hongkong
+MO 澳门 中国澳门 macau macao
+TW 台湾 中国台湾 taiwan
+JP 日本 japan
+KR 韩国 southkorea korea
+US 美国 usa unitedstates unitedstatesofamerica
+GB 英国 uk unitedkingdom greatbritain
+DE 德国 germany deu
+FR 法国 france
+IT 意大利 italy
+ES 西班牙 spain
+PT 葡萄牙 portugal
+NL 荷兰 netherlands
+BE 比利时 belgium
+CH 瑞士 switzerland
+SE 瑞典 sweden
+PL 波兰 poland
+TR 土耳其 turkey türkiye
+RU 俄罗斯 russia
+VN 越南 vietnam
+TH 泰国 thailand
+IN 印度 india
+ID 印度尼西亚 印尼 indonesia
+MY 马来西亚 malaysia
+SG 新加坡 singapore
+PH 菲律宾 philippines
+KH 柬埔寨 cambodia
+BD 孟加拉国 孟加拉 bangladesh
+PK 巴基斯坦 pakistan
+LK 斯里兰卡 srilanka
+MM 缅甸 myanmar
+MX 墨西哥 mexico
+BR 巴西 brazil
+CA 加拿大 canada
+AU 澳大利亚 australia
+NZ 新西兰 newzealand
+EG 埃及 egypt
+MA 摩洛哥 morocco
+ET 埃塞俄比亚 ethiopia
+ZA 南非 southafrica
+AE 阿联酋 unitedarabemirates uae
+SA 沙特阿拉伯 沙特 saudiarabia
+IL 以色列 israel
+"""
 COUNTRY_NAMES = {
-    "中国": "CN",
-    "中国大陆": "CN",
-    "中华人民共和国": "CN",
-    "china": "CN",
-    "prc": "CN",
-    "chn": "CN",
-    "香港": "HK",
-    "中国香港": "HK",
-    "hongkong": "HK",
-    "澳门": "MO",
-    "中国澳门": "MO",
-    "台湾": "TW",
-    "中国台湾": "TW",
-    "taiwan": "TW",
-    "日本": "JP",
-    "japan": "JP",
-    "韩国": "KR",
-    "southkorea": "KR",
-    "korea": "KR",
-    "美国": "US",
-    "usa": "US",
-    "unitedstates": "US",
-    "英国": "GB",
-    "uk": "GB",
-    "unitedkingdom": "GB",
-    "德国": "DE",
-    "germany": "DE",
-    "deu": "DE",
-    "法国": "FR",
-    "france": "FR",
-    "意大利": "IT",
-    "italy": "IT",
-    "西班牙": "ES",
-    "spain": "ES",
-    "葡萄牙": "PT",
-    "portugal": "PT",
-    "荷兰": "NL",
-    "netherlands": "NL",
-    "比利时": "BE",
-    "瑞士": "CH",
-    "瑞典": "SE",
-    "波兰": "PL",
-    "土耳其": "TR",
-    "turkey": "TR",
-    "türkiye": "TR",
-    "越南": "VN",
-    "vietnam": "VN",
-    "vietnamese": "VN",
-    "泰国": "TH",
-    "thailand": "TH",
-    "印度": "IN",
-    "india": "IN",
-    "印度尼西亚": "ID",
-    "印尼": "ID",
-    "indonesia": "ID",
-    "马来西亚": "MY",
-    "malaysia": "MY",
-    "新加坡": "SG",
-    "singapore": "SG",
-    "菲律宾": "PH",
-    "柬埔寨": "KH",
-    "cambodia": "KH",
-    "孟加拉国": "BD",
-    "孟加拉": "BD",
-    "bangladesh": "BD",
-    "巴基斯坦": "PK",
-    "pakistan": "PK",
-    "斯里兰卡": "LK",
-    "srilanka": "LK",
-    "缅甸": "MM",
-    "myanmar": "MM",
-    "墨西哥": "MX",
-    "mexico": "MX",
-    "巴西": "BR",
-    "brazil": "BR",
-    "加拿大": "CA",
-    "canada": "CA",
-    "澳大利亚": "AU",
-    "australia": "AU",
-    "新西兰": "NZ",
-    "埃及": "EG",
-    "摩洛哥": "MA",
-    "埃塞俄比亚": "ET",
-    "南非": "ZA",
-    "阿联酋": "AE",
-    "沙特阿拉伯": "SA",
-    "以色列": "IL",
-    "俄罗斯": "RU",
+    name: line.split()[0]
+    for line in _COUNTRY_NAME_TABLE.strip().splitlines()
+    for name in line.split()[1:]
 }
 
 STATUS_VALUES = {
@@ -1320,13 +1281,14 @@ def import_spend(
     file, table, data, rows, problems, report = _prepare(
         path, KIND_SPEND, SPEND_COLUMNS, encoding, source_name, progress
     )
-    relationship_by_code = dict(
-        session.execute(
+    relationship_by_code: dict[str, int] = {
+        code: rel_id
+        for code, rel_id in session.execute(
             select(SupplierRelationship.supplier_code, SupplierRelationship.id).where(
                 SupplierRelationship.brand_id == brand.id
             )
-        ).tuples()
-    )
+        )
+    }
     code_header = _header_of(table, "supplier_code")
     for row in rows:
         code = row.values["supplier_code"]
