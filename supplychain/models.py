@@ -281,3 +281,253 @@ class AuditImmutableError(RuntimeError):
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_audit_change(_mapper, _connection, _target) -> None:
     raise AuditImmutableError("audit events are append-only")
+
+
+# --- Questionnaires, campaigns, invitations, responses (issue 4) -------------------------------
+
+
+class VersionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class InvitationStatus(enum.StrEnum):
+    INVITED = "invited"
+    OPENED = "opened"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    OVERDUE = "overdue"
+
+
+class ResponseStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Questionnaire(PublicIdMixin, Base):
+    """A questionnaire family; `owner_id` None means shipped with the product."""
+
+    __tablename__ = "questionnaire"
+    __table_args__ = (UniqueConstraint("owner_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    key: Mapped[str] = mapped_column(String(80))
+    title_en: Mapped[str] = mapped_column(String(255))
+    title_zh: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    versions: Mapped[list[QuestionnaireVersion]] = relationship(
+        back_populates="questionnaire", order_by="QuestionnaireVersion.version"
+    )
+
+
+class QuestionnaireVersion(PublicIdMixin, Base):
+    """One version of a questionnaire; publishing freezes its definition (and its checksum)."""
+
+    __tablename__ = "questionnaire_version"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[VersionStatus] = mapped_column(_enum(VersionStatus, "version_status"))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    definition_sha256: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
+
+
+class Campaign(PublicIdMixin, Base):
+    """A brand asks a set of suppliers to answer one questionnaire version by a deadline."""
+
+    __tablename__ = "campaign"
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    reporting_year: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date] = mapped_column(Date)
+    reminder_days_before: Mapped[list[int] | None] = mapped_column(JSON)
+    reminder_days_after: Mapped[list[int] | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+    supplier_filter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[CampaignStatus] = mapped_column(_enum(CampaignStatus, "campaign_status"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    invitations: Mapped[list[Invitation]] = relationship(back_populates="campaign")
+
+
+class QuestionnaireResponse(PublicIdMixin, Base):
+    """A supplier's answers to one questionnaire version for one reporting year.
+
+    Owned by the supplier organisation; brands see it only through a consented share.
+    `lock_version` implements optimistic locking between contacts editing at once.
+    """
+
+    __tablename__ = "questionnaire_response"
+    tenant_column = "supplier_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    reporting_year: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[ResponseStatus] = mapped_column(_enum(ResponseStatus, "response_status"))
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    submissions: Mapped[list[ResponseSubmission]] = relationship(
+        back_populates="response", order_by="ResponseSubmission.number"
+    )
+
+
+class ResponseSubmission(PublicIdMixin, Base):
+    """A frozen copy of the answers at submit time; reviews and disclosures refer to it."""
+
+    __tablename__ = "response_submission"
+    __table_args__ = (UniqueConstraint("response_id", "number"),)
+    tenant_column = "supplier_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_response.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    response: Mapped[QuestionnaireResponse] = relationship(back_populates="submissions")
+
+
+class Invitation(PublicIdMixin, Base):
+    """One supplier invited to one campaign; the link token is stored only as a hash."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("campaign_id", "relationship_id"),)
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    relationship_id: Mapped[int] = mapped_column(ForeignKey("supplier_relationship.id"))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    contact_email: Mapped[str] = mapped_column(String(255))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[InvitationStatus] = mapped_column(_enum(InvitationStatus, "invitation_status"))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_response.id"))
+    shared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("response_submission.id")
+    )
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="invitations")
+    supplier_relationship: Mapped[SupplierRelationship] = relationship()
+    supplier: Mapped[Organization] = relationship(foreign_keys=[supplier_id])
+    response: Mapped[QuestionnaireResponse | None] = relationship()
+
+
+class InvitationEvent(Base):
+    """Status changes of an invitation over time (response rate over time comes from here)."""
+
+    __tablename__ = "invitation_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    status: Mapped[InvitationStatus] = mapped_column(_enum(InvitationStatus, "invitation_status"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewComment(PublicIdMixin, Base):
+    """A brand's comment on one question of one submission; visible only to that brand and
+    the supplier."""
+
+    __tablename__ = "review_comment"
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("response_submission.id"))
+    question_key: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Evidence(PublicIdMixin, Base):
+    """An uploaded evidence file, stored under a random name with its checksum."""
+
+    __tablename__ = "evidence"
+    tenant_column = "supplier_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_response.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    question_key: Mapped[str] = mapped_column(String(80))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Disclosure(PublicIdMixin, Base):
+    """What a brand knows of one supplier's emissions for one year, whatever the source.
+
+    Emission quantities in kg CO2e; every field's origin is in `provenance`.
+    """
+
+    __tablename__ = "disclosure"
+    __table_args__ = (UniqueConstraint("brand_id", "supplier_id", "reporting_year", "source_ref"),)
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    reporting_year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32))
+    source_ref: Mapped[str] = mapped_column(String(64))
+    scope1_kg: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    scope2_location_kg: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    scope2_market_kg: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    scope3_upstream_kg: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    revenue: Mapped[Decimal | None] = mapped_column(MONEY)
+    revenue_currency: Mapped[str | None] = mapped_column(String(3))
+    revenue_year: Mapped[int | None] = mapped_column(Integer)
+    allocation_share: Mapped[Decimal | None] = mapped_column(SHARE)
+    allocation_method: Mapped[str | None] = mapped_column(String(32))
+    allocation_uncertainty_pct: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("response_submission.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    supplier: Mapped[Organization] = relationship(foreign_keys=[supplier_id])
