@@ -11,6 +11,7 @@ import importlib
 import logging
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -70,6 +71,40 @@ def submit(
         execute(database_url, job.id, func_path, params)
     with unit_of_work(database_url) as session:
         return session.get(JobRecord, job.id)
+
+
+def schedule(
+    database_url: str,
+    redis_url: str,
+    func_path: str,
+    *,
+    run_at: datetime,
+    kind: str,
+    organization_id: int | None,
+    params: dict[str, Any] | None = None,
+) -> JobRecord:
+    """Record a job and hand it to RQ's scheduler to run at `run_at` (a worker runs it)."""
+    _resolve(func_path)
+    params = dict(params or {})
+    with unit_of_work(database_url) as session:
+        job = JobRecord(
+            kind=kind, status=JobStatus.QUEUED, organization_id=organization_id, params=params
+        )
+        session.add(job)
+    rq_job = get_queue(redis_url).enqueue_at(
+        run_at,
+        execute,
+        database_url,
+        job.id,
+        func_path,
+        params,
+        job_timeout=JOB_TIMEOUT_SECONDS,
+        description=f"{kind} #{job.public_id} at {run_at.isoformat()}",
+    )
+    with unit_of_work(database_url) as session:
+        record = session.get(JobRecord, job.id)
+        record.rq_job_id = rq_job.id
+        return record
 
 
 def execute(database_url: str, job_id: int, func_path: str, params: dict[str, Any]) -> dict:

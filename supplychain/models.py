@@ -152,6 +152,7 @@ class SupplierRelationship(PublicIdMixin, Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     supplier_code: Mapped[str] = mapped_column(String(64))
+    contact_email: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str | None] = mapped_column(String(128))
     tier: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[RelationshipStatus] = mapped_column(
@@ -436,9 +437,7 @@ class Invitation(PublicIdMixin, Base):
     response_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_response.id"))
     shared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
-    reviewed_submission_id: Mapped[int | None] = mapped_column(
-        ForeignKey("response_submission.id")
-    )
+    reviewed_submission_id: Mapped[int | None] = mapped_column(ForeignKey("response_submission.id"))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("supplier_relationship", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("contact_email", sa.String(length=255), nullable=True))
+
     op.create_table(
         "questionnaire",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -479,3 +482,6 @@ def downgrade() -> None:
 
     op.drop_table("questionnaire_version")
     op.drop_table("questionnaire")
+
+    with op.batch_alter_table("supplier_relationship", schema=None) as batch_op:
+        batch_op.drop_column("contact_email")
