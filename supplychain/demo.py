@@ -51,7 +51,7 @@ SECTORS = (
     ("Packaging", "322211", "包装材料", "Packaging Materials", "瓦楞纸箱 / corrugated cartons"),
     ("Textiles", "313210", "纺织", "Textile", "涤纶面料 / polyester fabric"),
     ("Logistics", "484121", "物流", "Logistics", "整车运输 / full-truckload freight"),
-    ("Batteries", "335911", "电池", "Battery", "锂电池组 / lithium battery packs"),
+    ("Cables", "335929", "线缆", "Cable", "电源线 / power cords"),
     ("Glass", "327211", "玻璃", "Glass", "盖板玻璃 / cover glass"),
 )
 CN_CITIES = (
@@ -79,12 +79,12 @@ CN_NAME_PARTS = (
     ("中科", "Zhongke"),
 )
 OTHER_COUNTRIES = (
-    ("VN", "Vietnam", "VND"),
-    ("IN", "India", "INR"),
+    ("VN", "Vietnam", "USD"),  # many exporters here invoice in USD
+    ("IN", "India", "USD"),
     ("DE", "Germany", "EUR"),
     ("US", "United States", "USD"),
     ("JP", "Japan", "JPY"),
-    ("MX", "Mexico", "MXN"),
+    ("MX", "Mexico", "USD"),
 )
 LATIN_PARTS = ("Nova", "Apex", "Delta", "Sun", "Blue River", "Pioneer", "Keystone", "Orion")
 

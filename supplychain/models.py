@@ -530,3 +530,55 @@ class Disclosure(PublicIdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     supplier: Mapped[Organization] = relationship(foreign_keys=[supplier_id])
+
+
+# --- Spend-based estimates of a brand's stored ledger (issue 3) --------------------------------
+
+
+class SpendEstimateRun(PublicIdMixin, Base):
+    """One estimate of a brand's ledger for a year against a named factor dataset version."""
+
+    __tablename__ = "spend_estimate_run"
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    dataset: Mapped[str] = mapped_column(String(64))
+    dataset_version: Mapped[str] = mapped_column(String(32))
+    price_basis: Mapped[str] = mapped_column(String(16))
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    lines_total: Mapped[int] = mapped_column(Integer)
+    lines_estimated: Mapped[int] = mapped_column(Integer)
+    lines_review: Mapped[int] = mapped_column(Integer)
+    total_kg_co2e: Mapped[Decimal] = mapped_column(Numeric(20, 3))
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SpendEstimate(Base):
+    """The estimate of one ledger line, with its whole provenance."""
+
+    __tablename__ = "spend_estimate"
+    __table_args__ = (UniqueConstraint("run_id", "spend_line_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("spend_estimate_run.id", ondelete="CASCADE"), index=True
+    )
+    spend_line_id: Mapped[int] = mapped_column(ForeignKey("spend_line.id"))
+    relationship_id: Mapped[int] = mapped_column(ForeignKey("supplier_relationship.id"), index=True)
+    kg_co2e: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    factor_code: Mapped[str | None] = mapped_column(String(16))
+    factor_value: Mapped[float | None] = mapped_column()
+    factor_unit: Mapped[str | None] = mapped_column(String(64))
+    converted_amount: Mapped[float | None] = mapped_column()
+    converted_currency: Mapped[str | None] = mapped_column(String(3))
+    price_year: Mapped[int | None] = mapped_column(Integer)
+    conversions: Mapped[str | None] = mapped_column(Text)
+    classification_method: Mapped[str | None] = mapped_column(String(32))
+    classification_confidence: Mapped[float | None] = mapped_column()
+    dq_score: Mapped[float | None] = mapped_column()
+    uncertainty_pct: Mapped[float | None] = mapped_column()
+    needs_review: Mapped[bool] = mapped_column(default=False)

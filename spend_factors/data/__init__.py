@@ -1,0 +1,1 @@
+"""Cited data tables shipped with spend_factors (CSV/JSON), read via the package path."""
