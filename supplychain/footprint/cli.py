@@ -1,0 +1,137 @@
+"""``footprint`` command group: file-to-file multi-tier Scope 3 propagation (no database).
+
+Attach to the main command with ``main.add_command(footprint)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .csv_io import read_edges_csv, read_nodes_csv, write_csv
+from .engine import FootprintInputError, solve_footprint
+from .network import validate_graph
+from .solver import ClosedCycleError
+from .spend_inputs import SpendFactorsSource, network_from_tables
+
+__all__ = ["footprint"]
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+def _fail(errors: list[str]) -> None:
+    """Report every problem on stderr and exit non-zero."""
+    for message in errors:
+        click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+@click.group("footprint")
+def footprint() -> None:
+    """Propagate supplier emissions through all known tiers (Scope 3 Category 1)."""
+
+
+def _load(nodes: Path, edges: Path, source: SpendFactorsSource):
+    node_tab = read_nodes_csv(nodes)
+    edge_tab = read_edges_csv(edges, set(node_tab.frame["node_id"]))
+    errors = node_tab.errors + edge_tab.errors
+    for message in node_tab.warnings + edge_tab.warnings:
+        click.echo(f"warning: {message}", err=True)
+    if errors:
+        _fail(errors)
+    inputs = network_from_tables(
+        node_tab.frame,
+        edge_tab.frame,
+        source,
+        edge_labels=edge_tab.labels,
+        node_labels=node_tab.labels,
+    )
+    for message in inputs.warnings:
+        click.echo(f"warning: {message}", err=True)
+    if inputs.errors:
+        _fail(inputs.errors)
+    return inputs.network
+
+
+@footprint.command("solve")
+@click.option("--nodes", "nodes_path", type=_FILE, required=True, help="NODES.csv")
+@click.option("--edges", "edges_path", type=_FILE, required=True, help="EDGES.csv")
+@click.option("--dataset", default="useeio", show_default=True, help="spend factor dataset")
+@click.option("--version", "dataset_version", default=None, help="dataset version (latest)")
+@click.option("--out", "out_path", type=_OUT, required=True, help="RESULT.csv to write")
+@click.option("--paths", "paths_path", type=_OUT, default=None, help="PATHS.csv to write")
+@click.option("--samples", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--store", "store", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--price-basis",
+    type=click.Choice(["purchaser", "producer"]),
+    default="purchaser",
+    show_default=True,
+)
+@click.option("--top-paths", type=click.IntRange(min=1), default=20, show_default=True)
+def solve_command(
+    nodes_path: Path,
+    edges_path: Path,
+    dataset: str,
+    dataset_version: str | None,
+    out_path: Path,
+    paths_path: Path | None,
+    samples: int,
+    seed: int,
+    store: Path | None,
+    price_basis: str,
+    top_paths: int,
+) -> None:
+    """Solve NODES/EDGES into RESULT.csv (one row per node plus scope3_cat1 per brand)."""
+    source = SpendFactorsSource(dataset, dataset_version, store_root=store, price_basis=price_basis)
+    network = _load(nodes_path, edges_path, source)
+    report = validate_graph(network.to_graph())
+    for message in report.warnings:
+        click.echo(f"warning: {message}", err=True)
+    if report.errors:
+        _fail(report.errors)
+    try:
+        result = solve_footprint(network, samples=samples, seed=seed, top_paths=top_paths)
+    except (FootprintInputError, ClosedCycleError) as exc:
+        _fail([str(exc)])
+        return
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
+    write_csv(result.result_table(), out_path)
+    if paths_path is not None:
+        write_csv(result.paths, paths_path)
+    for row in result.brands.itertuples(index=False):
+        click.echo(
+            f"{row.brand_id}: Scope 3 Category 1 {row.scope3_cat1_kg_co2e / 1000:,.1f} t CO2e "
+            f"(95 % {row.ci95_low / 1000:,.1f}–{row.ci95_high / 1000:,.1f}), "
+            f"DQ {row.dq_score:.2f}, primary data {100 * row.primary_share:.0f} %"
+        )
+    if report.strongly_connected_components:
+        click.echo(f"supplier cycles solved: {len(report.strongly_connected_components)}")
+    click.echo(f"wrote {out_path}" + (f" and {paths_path}" if paths_path else ""))
+
+
+@footprint.command("validate")
+@click.option("--nodes", "nodes_path", type=_FILE, required=True)
+@click.option("--edges", "edges_path", type=_FILE, required=True)
+def validate_command(nodes_path: Path, edges_path: Path) -> None:
+    """Check NODES/EDGES files and the supply graph without solving (no factors needed)."""
+    node_tab = read_nodes_csv(nodes_path)
+    edge_tab = read_edges_csv(edges_path, set(node_tab.frame["node_id"]))
+    errors = node_tab.errors + edge_tab.errors
+    if errors:
+        _fail(errors)
+    from .network import FootprintNetwork
+
+    network = FootprintNetwork.from_frames(node_tab.frame, edge_tab.frame)
+    report = validate_graph(network.to_graph())
+    for message in report.warnings + edge_tab.warnings:
+        click.echo(f"warning: {message}")
+    for comp in report.strongly_connected_components:
+        click.echo(f"cycle: {', '.join(comp)}")
+    if report.errors:
+        _fail(report.errors)
+    click.echo(f"ok: {network.n_nodes} nodes, {len(network.edges)} edges")

@@ -1,0 +1,150 @@
+"""Tests of the numeric propagation core ``propagate`` against hand and dense solutions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supplychain.footprint import ClosedCycleError, plan_propagation, propagate
+
+
+def shares(n: int, entries: dict[tuple[int, int], float]) -> sp.csr_matrix:
+    rows, cols = zip(*entries.keys(), strict=True) if entries else ((), ())
+    return sp.csr_matrix((list(entries.values()), (rows, cols)), shape=(n, n))
+
+
+def test_three_tier_chain_by_hand():
+    # 0 -> 1 -> 2 -> 3 (brand): T1 = e1 + 0.5 T0, T2 = e2 + 0.4 T1, T3 = e3 + 0.25 T2
+    S = shares(4, {(0, 1): 0.5, (1, 2): 0.4, (2, 3): 0.25})
+    e = np.array([100.0, 10.0, 20.0, 1.0])
+    T = propagate(S, e)
+    assert T[0] == pytest.approx(100.0)
+    assert T[1] == pytest.approx(10 + 50)
+    assert T[2] == pytest.approx(20 + 0.4 * 60)
+    assert T[3] == pytest.approx(1 + 0.25 * 44)
+
+
+def test_diamond_counts_each_allocated_path_once():
+    # 0 supplies 1 and 2 (shares 0.3, 0.2); both supply brand 3
+    S = shares(4, {(0, 1): 0.3, (0, 2): 0.2, (1, 3): 0.5, (2, 3): 1.0})
+    e = np.array([1000.0, 0.0, 0.0, 0.0])
+    T = propagate(S, e)
+    assert T[1] == pytest.approx(300.0)
+    assert T[2] == pytest.approx(200.0)
+    # along each path once: 0.3*0.5*1000 + 0.2*1.0*1000, never the full 1000 twice
+    assert T[3] == pytest.approx(150.0 + 200.0)
+    assert T[3] <= e[0]
+
+
+def test_two_node_cycle_matches_analytic_solution():
+    s_ab, s_ba = 0.3, 0.6  # a supplies b with 0.3, b supplies a with 0.6
+    e_a, e_b = 50.0, 80.0
+    S = shares(2, {(0, 1): s_ab, (1, 0): s_ba})
+    T = propagate(S, np.array([e_a, e_b]))
+    assert T[0] == pytest.approx((e_a + s_ba * e_b) / (1 - s_ab * s_ba), rel=1e-12)
+    assert T[1] == pytest.approx((e_b + s_ab * e_a) / (1 - s_ab * s_ba), rel=1e-12)
+
+
+def test_self_loop_is_solved_as_a_cycle():
+    S = shares(2, {(0, 0): 0.2, (0, 1): 0.5})
+    T = propagate(S, np.array([80.0, 0.0]))
+    assert T[0] == pytest.approx(100.0)
+    assert T[1] == pytest.approx(50.0)
+
+
+def test_matrix_right_hand_side_solves_each_column():
+    S = shares(3, {(0, 1): 0.5, (1, 0): 0.5, (1, 2): 0.4})
+    E = np.array([[1.0, 2.0], [3.0, 0.0], [0.0, 5.0]])
+    T = propagate(S, E)
+    for j in range(2):
+        assert np.allclose(T[:, j], propagate(S, E[:, j]))
+
+
+def test_closed_cycle_without_leak_is_rejected():
+    S = shares(2, {(0, 1): 1.0, (1, 0): 1.0})
+    with pytest.raises(ClosedCycleError):
+        propagate(S, np.array([1.0, 1.0]))
+
+
+def test_over_allocating_supplier_is_rejected():
+    S = shares(3, {(0, 1): 0.7, (0, 2): 0.6})
+    with pytest.raises(ValueError, match="more than 100 %"):
+        propagate(S, np.ones(3))
+
+
+def test_plan_reports_levels_and_cycles():
+    S = shares(5, {(0, 1): 0.5, (1, 2): 0.2, (2, 1): 0.3, (2, 3): 0.4, (3, 4): 0.5})
+    plan = plan_propagation(S)
+    assert plan.n_cycles == 1
+    assert sorted(plan.cyclic_components[0].tolist()) == [1, 2]
+    assert plan.n_levels == 4  # {0}, {1,2}, {3}, {4}
+
+
+@st.composite
+def random_system(draw, max_nodes: int = 9):
+    n = draw(st.integers(1, max_nodes))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n, unique=True
+        )
+    )
+    weight = st.one_of(st.just(0.0), st.floats(0.01, 1.0))
+    raw = draw(st.lists(weight, min_size=len(pairs), max_size=len(pairs)))
+    leak = draw(st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n))
+    S = np.zeros((n, n))
+    for (k, i), w in zip(pairs, raw, strict=True):
+        S[k, i] = w
+    row = S.sum(axis=1)
+    scale = np.where(row > 0, (1 - np.array(leak)) / np.where(row > 0, row, 1), 0)
+    S = S * scale[:, None]
+    e = np.array(draw(st.lists(st.floats(0.0, 1e6), min_size=n, max_size=n)))
+    return S, e
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_system())
+def test_matches_dense_solve_on_random_graphs_with_cycles(system):
+    S, e = system
+    T = propagate(sp.csr_matrix(S), e)
+    dense = np.linalg.solve(np.eye(len(e)) - S.T, e)
+    assert np.allclose(T, dense, rtol=1e-8, atol=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(random_system(), st.floats(1e-3, 1e3))
+def test_scaling_inputs_scales_outputs(system, factor):
+    S, e = system
+    T = propagate(sp.csr_matrix(S), e)
+    assert np.allclose(propagate(sp.csr_matrix(S), factor * e), factor * T, rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(random_system())
+def test_conservation_allocated_never_exceeds_total(system):
+    S, e = system
+    T = propagate(sp.csr_matrix(S), e)
+    allocated = S * T[:, None]  # A[k, i] = S[k, i] T[k]
+    assert np.all(allocated.sum(axis=1) <= T * (1 + 1e-12) + 1e-9)
+    # what leaves the network (leaks) plus nothing else balances the inputs
+    leak = T - allocated.sum(axis=1)
+    assert np.isclose(leak.sum(), e.sum(), rtol=1e-8, atol=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(random_system(), st.integers(0, 8), st.integers(0, 8))
+def test_zero_share_edge_changes_nothing(system, k, i):
+    S, e = system
+    n = len(e)
+    k, i = k % n, i % n
+    base = sp.csr_matrix(S)
+    T = propagate(base, e)
+    rows, cols = base.nonzero()
+    if (k, i) in set(zip(rows.tolist(), cols.tolist(), strict=True)):
+        return
+    extended = sp.csr_matrix(
+        (np.append(base.data, 0.0), (np.append(rows, k), np.append(cols, i))), shape=(n, n)
+    )
+    assert np.allclose(propagate(extended, e), T, rtol=1e-12, atol=0)
