@@ -24,6 +24,7 @@ from supplychain.models import (
     Invitation,
     InvitationEvent,
     InvitationStatus,
+    InvitationToken,
     Organization,
     QuestionnaireVersion,
     RelationshipStatus,
@@ -216,21 +217,48 @@ def _expiry(campaign: Campaign) -> datetime:
 def _invite(
     session: Session, campaign: Campaign, rel: SupplierRelationship, base_url: str
 ) -> tuple[Invitation, str]:
-    token, token_hash = new_token()
     invitation = Invitation(
         campaign_id=campaign.id,
         brand_id=campaign.brand_id,
         relationship_id=rel.id,
         supplier_id=rel.supplier_id,
         contact_email=rel.contact_email,
-        token_hash=token_hash,
-        token_expires_at=_expiry(campaign),
         status=InvitationStatus.INVITED,
     )
     session.add(invitation)
     session.flush()
     set_status(session, invitation, InvitationStatus.INVITED)
-    return invitation, portal_link(base_url, token)
+    return invitation, new_link(session, invitation, campaign, base_url)
+
+
+def new_link(
+    session: Session,
+    invitation: Invitation,
+    campaign: Campaign,
+    base_url: str,
+    *,
+    revoke_previous: bool = False,
+) -> str:
+    """A fresh link token for the invitation; only its hash is stored."""
+    now = utcnow()
+    if revoke_previous:
+        for old in session.scalars(
+            select(InvitationToken).where(
+                InvitationToken.invitation_id == invitation.id,
+                InvitationToken.revoked_at.is_(None),
+            )
+        ):
+            old.revoked_at = now
+    token, token_hash = new_token()
+    session.add(
+        InvitationToken(
+            invitation_id=invitation.id,
+            token_hash=token_hash,
+            expires_at=max(_expiry(campaign), now + timedelta(days=30)),
+        )
+    )
+    session.flush()
+    return portal_link(base_url, token)
 
 
 def portal_link(base_url: str, token: str) -> str:
@@ -246,12 +274,9 @@ def set_status(session: Session, invitation: Invitation, status: InvitationStatu
 def reissue_token(
     session: Session, settings: Settings, invitation: Invitation, *, base_url: str, actor_id=None
 ) -> str:
-    """A new link replaces the old one (which stops working) and is mailed again."""
-    token, token_hash = new_token()
-    invitation.token_hash = token_hash
+    """A new link replaces all earlier ones (which stop working) and is mailed again."""
     invitation.revoked_at = None
-    invitation.token_expires_at = max(_expiry(invitation.campaign), utcnow() + timedelta(days=30))
-    link = portal_link(base_url, token)
+    link = new_link(session, invitation, invitation.campaign, base_url, revoke_previous=True)
     audit.record(
         session,
         action="invitation.reissued",
@@ -260,7 +285,6 @@ def reissue_token(
         organization_id=invitation.brand_id,
         actor_id=actor_id,
     )
-    session.flush()
     _mail_invitation(settings, invitation.campaign, invitation, link)
     return link
 
@@ -299,17 +323,14 @@ def _mail_invitation(settings: Settings, campaign: Campaign, invitation: Invitat
 def send_reminder(
     session: Session, settings: Settings, invitation: Invitation, *, base_url: str
 ) -> bool:
-    """Remind one supplier that has not responded yet; a new link is included."""
+    """Remind one supplier that has not responded yet; a new link is added (earlier links keep
+    working, so a supplier halfway through is not locked out)."""
     if invitation.status not in OPEN_STATUSES or invitation.revoked_at is not None:
         return False
-    token, token_hash = new_token()
-    invitation.token_hash = token_hash
-    invitation.token_expires_at = max(invitation.token_expires_at, _expiry(invitation.campaign))
+    campaign = invitation.campaign
+    link = new_link(session, invitation, campaign, base_url)
     invitation.last_reminded_at = utcnow()
     invitation.reminders_sent += 1
-    session.flush()
-    link = portal_link(base_url, token)
-    campaign = invitation.campaign
     brand = _brand_name(invitation)
     overdue = date.today() > campaign.deadline
     subject = f"提醒 / Reminder: {campaign.name} — " + (

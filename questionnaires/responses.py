@@ -26,6 +26,7 @@ from supplychain.models import (
     Evidence,
     Invitation,
     InvitationStatus,
+    InvitationToken,
     QuestionnaireResponse,
     QuestionnaireVersion,
     ResponseStatus,
@@ -93,16 +94,33 @@ def _as_utc(value: datetime) -> datetime:
 
 def invitation_for_token(session: Session, token: str) -> Invitation:
     """The invitation a link token opens, or a refusal that says why."""
-    invitation = session.scalars(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    link = session.scalars(
+        select(InvitationToken).where(InvitationToken.token_hash == hash_token(token))
     ).first()
-    if invitation is None:
-        raise TokenInvalid("this link is not valid (it may have been replaced by a newer one)")
-    if invitation.revoked_at is not None:
-        raise TokenRevoked("this link has been withdrawn by the customer")
-    if _as_utc(invitation.token_expires_at) < utcnow():
+    if link is None:
+        raise TokenInvalid("this link is not valid; check that it was copied completely")
+    invitation = session.get(Invitation, link.invitation_id)
+    if invitation.revoked_at is not None or link.revoked_at is not None:
+        raise TokenRevoked("this link has been withdrawn; ask your customer for a new one")
+    if _as_utc(link.expires_at) < utcnow():
         raise TokenExpired("this link has expired; ask your customer for a new one")
     return invitation
+
+
+def link_is_valid(session: Session, invitation: Invitation, token_hash: str) -> bool:
+    """Re-checked on every portal request, so a withdrawn link stops working at once."""
+    link = session.scalars(
+        select(InvitationToken).where(
+            InvitationToken.token_hash == token_hash,
+            InvitationToken.invitation_id == invitation.id,
+        )
+    ).first()
+    return (
+        link is not None
+        and link.revoked_at is None
+        and invitation.revoked_at is None
+        and _as_utc(link.expires_at) >= utcnow()
+    )
 
 
 def mark_opened(session: Session, invitation: Invitation) -> None:
@@ -240,7 +258,7 @@ def save_answers(
     if response.status != ResponseStatus.DRAFT:
         raise ResponseLocked("this response has been submitted and can no longer be edited")
     definition = definition_of(response)
-    unknown = [key for key in changes if definition.question(key) is None]
+    unknown = [key for key in changes if not definition.has_question(key)]
     if unknown:
         raise PortalError(f"unknown question(s): {', '.join(sorted(unknown))}")
     before = dict(response.answers or {})
@@ -378,7 +396,7 @@ def return_for_revision(
     if not comments:
         raise PortalError("say what needs to change: add a comment to at least one question")
     definition = definition_of(invitation.response)
-    unknown = [k for k in comments if k != "_general" and definition.question(k) is None]
+    unknown = [k for k in comments if k != "_general" and not definition.has_question(k)]
     if unknown:
         raise PortalError(f"unknown question(s): {', '.join(sorted(unknown))}")
     created = [
@@ -493,7 +511,7 @@ def add_evidence(
     """Store an evidence file (type allow-list, sniffed content, random name, checksum)."""
     if response.status != ResponseStatus.DRAFT:
         raise ResponseLocked("this response has been submitted; evidence can no longer change")
-    if definition_of(response).question(question_key) is None:
+    if not definition_of(response).has_question(question_key):
         raise PortalError(f"unknown question: {question_key}")
     stored = store_upload(stream, filename, folder, allowed=EVIDENCE_TYPES, max_bytes=max_bytes)
     evidence = Evidence(

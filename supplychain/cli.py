@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -16,6 +17,8 @@ from supplychain.models import Organization, OrgKind, Role
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Supply-chain carbon disclosure and supplier scoring service."""
+    # The factor store follows the instance folder unless FACTOR_STORE says otherwise.
+    os.environ.setdefault("FACTOR_STORE", str(load_settings().factor_store_path))
 
 
 @main.group()
@@ -173,11 +176,70 @@ def create_user(email: str, display_name: str, org_slug: str, role: str, passwor
     click.echo(f"user {email} created")
 
 
+def _brand_by_slug(session, slug: str) -> Organization:
+    brand = session.scalars(select(Organization).where(Organization.slug == slug)).first()
+    if brand is None or brand.kind != OrgKind.BRAND:
+        raise click.ClickException(f"no brand with slug {slug!r}")
+    return brand
+
+
+@click.command("run")
+@click.option("--brand", "brand_slug", required=True, help="brand slug")
+@click.option("--year", type=int, required=True, help="ledger year to estimate")
+@click.option("--dataset", default="starter", show_default=True)
+@click.option("--version", default=None, help="dataset version (default: latest)")
+@click.option(
+    "--price-basis",
+    type=click.Choice(["purchaser", "producer"]),
+    default="purchaser",
+    show_default=True,
+)
+def spend_run(
+    brand_slug: str, year: int, dataset: str, version: str | None, price_basis: str
+) -> None:
+    """Estimate a brand's stored ledger for one year, as a job (stored in one transaction)."""
+    from supplychain import jobs
+
+    settings = load_settings()
+    with unit_of_work(settings.database_url) as session:
+        brand_id = _brand_by_slug(session, brand_slug).id
+    job = jobs.submit(
+        settings.database_url,
+        settings.redis_url,
+        "supplychain.spend_runs:estimate_ledger_job",
+        kind="spend.estimate",
+        organization_id=brand_id,
+        params={
+            "brand_id": brand_id,
+            "year": year,
+            "dataset": dataset,
+            "version": version,
+            "price_basis": price_basis,
+        },
+    )
+    if job.status.value == "queued":
+        click.echo(f"queued as job {job.public_id}; a worker will run it")
+    elif job.status.value == "failed":
+        raise click.ClickException(job.error.split("\n\n")[0])
+    else:
+        result = job.result
+        click.echo(
+            f"run {result['run']}: {result['lines']} lines, {result['review']} for review, "
+            f"{result['total_kg_co2e'] / 1000:,.1f} t CO2e"
+        )
+
+
 def _attach_subcommands() -> None:
     """Commands that live with their own packages."""
+    from spend_factors.cli import factors, spend
+    from supplychain.footprint.cli import footprint
     from supplychain.import_cli import import_group
 
     main.add_command(import_group, "import")
+    main.add_command(factors, "factors")
+    spend.add_command(spend_run, "run")
+    main.add_command(spend, "spend")
+    main.add_command(footprint, "footprint")
 
 
 _attach_subcommands()

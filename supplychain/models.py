@@ -430,8 +430,6 @@ class Invitation(PublicIdMixin, Base):
     relationship_id: Mapped[int] = mapped_column(ForeignKey("supplier_relationship.id"))
     supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     contact_email: Mapped[str] = mapped_column(String(255))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    token_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[InvitationStatus] = mapped_column(_enum(InvitationStatus, "invitation_status"))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_response.id"))
@@ -449,6 +447,23 @@ class Invitation(PublicIdMixin, Base):
     supplier_relationship: Mapped[SupplierRelationship] = relationship()
     supplier: Mapped[Organization] = relationship(foreign_keys=[supplier_id])
     response: Mapped[QuestionnaireResponse | None] = relationship()
+
+
+class InvitationToken(Base):
+    """A link token of an invitation, stored only as its SHA-256.
+
+    Reminders add a token without cancelling the earlier ones (a supplier may be halfway
+    through); re-issuing revokes all earlier tokens; revoking the invitation stops them all.
+    """
+
+    __tablename__ = "invitation_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InvitationEvent(Base):

@@ -293,8 +293,6 @@ def upgrade() -> None:
         sa.Column("relationship_id", sa.Integer(), nullable=False),
         sa.Column("supplier_id", sa.Integer(), nullable=False),
         sa.Column("contact_email", sa.String(length=255), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("token_expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "status",
@@ -359,7 +357,6 @@ def upgrade() -> None:
             "campaign_id", "relationship_id", name=op.f("uq_invitation_campaign_id_relationship_id")
         ),
         sa.UniqueConstraint("public_id", name=op.f("uq_invitation_public_id")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_invitation_token_hash")),
     )
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitation_brand_id"), ["brand_id"], unique=False)
@@ -368,6 +365,27 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_invitation_supplier_id"), ["supplier_id"], unique=False
+        )
+
+    op.create_table(
+        "invitation_token",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invitation_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"],
+            ["invitation.id"],
+            name=op.f("fk_invitation_token_invitation_id_invitation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitation_token")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_invitation_token_token_hash")),
+    )
+    with op.batch_alter_table("invitation_token", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_invitation_token_invitation_id"), ["invitation_id"], unique=False
         )
 
     op.create_table(
@@ -446,6 +464,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_review_comment_invitation_id"))
 
     op.drop_table("review_comment")
+    with op.batch_alter_table("invitation_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_invitation_token_invitation_id"))
+
+    op.drop_table("invitation_token")
     with op.batch_alter_table("invitation_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitation_event_invitation_id"))
 
