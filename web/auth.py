@@ -82,7 +82,7 @@ def home():
         return redirect(url_for("auth.login"))
     if g.membership and g.membership.organization.kind == OrgKind.BRAND:
         return redirect(url_for("console.suppliers"))
-    return redirect(url_for("console.my_organisation"))
+    return redirect(url_for("portal.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Upload storage: allow-list, content sniffing, size limit, random names, nothing left on refusal."""
+"""Upload storage: allow-list, sniffed content, size limit, random names, nothing left behind."""
 
 from __future__ import annotations
 

@@ -10,7 +10,11 @@ from sqlalchemy import func, select
 from supplychain.db import unit_of_work
 from supplychain.models import SupplierRelationship
 
-GBK_CSV = "供应商编码,供应商名称,国家,层级\nU-1,宁波市永信五金制品有限公司,CN,1\nU-2,东莞市鑫达包装材料有限公司,CN,2\n"
+GBK_CSV = (
+    "供应商编码,供应商名称,国家,层级\n"
+    "U-1,宁波市永信五金制品有限公司,CN,1\n"
+    "U-2,东莞市鑫达包装材料有限公司,CN,2\n"
+)
 BAD_CSV = "供应商编码,供应商名称,国家,层级\nU-1,好供应商,CN,1\nU-2,坏供应商,CN,十一\n"
 
 

@@ -1,0 +1,337 @@
+"""Brand console for campaigns: create, launch, follow, remind, review, accept or return."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from questionnaires import campaigns as campaign_service
+from questionnaires import responses as response_service
+from supplychain.models import (
+    AuditEvent,
+    Campaign,
+    Disclosure,
+    Evidence,
+    Invitation,
+    Organization,
+    QuestionnaireVersion,
+    ResponseSubmission,
+    SupplierRelationship,
+    VersionStatus,
+)
+from supplychain.tenancy import NotFound, get_scoped, scoped
+from web import get_db, get_settings
+from web.auth import BRAND_ROLES, current_org_id, roles_required
+
+bp = Blueprint("campaigns", __name__, url_prefix="/console")
+
+
+def public_base_url() -> str:
+    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
+
+
+def _int_list(raw: str) -> list[int]:
+    values = []
+    for part in raw.replace("，", ",").split(","):
+        part = part.strip()
+        if part:
+            values.append(int(part))
+    return values
+
+
+@bp.route("/campaigns")
+@roles_required(*BRAND_ROLES)
+def campaigns():
+    rows = (
+        get_db()
+        .scalars(scoped(Campaign, current_org_id()).order_by(Campaign.created_at.desc()))
+        .all()
+    )
+    stats = {c.id: campaign_service.campaign_stats(get_db(), c) for c in rows}
+    return render_template("campaigns/list.html", campaigns=rows, stats=stats)
+
+
+def _filter_options(db, brand_id: int) -> dict:
+    rels = scoped(SupplierRelationship, brand_id)
+    categories = sorted(
+        {c for c in db.scalars(rels.with_only_columns(SupplierRelationship.category)) if c}
+    )
+    countries = sorted(
+        {
+            c
+            for c in db.scalars(
+                select(Organization.country)
+                .join(SupplierRelationship, SupplierRelationship.supplier_id == Organization.id)
+                .where(SupplierRelationship.brand_id == brand_id)
+            )
+            if c
+        }
+    )
+    versions = db.scalars(
+        select(QuestionnaireVersion).where(QuestionnaireVersion.status == VersionStatus.PUBLISHED)
+    ).all()
+    return {"categories": categories, "countries": countries, "versions": versions}
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@roles_required(*BRAND_ROLES)
+def new_campaign():
+    db = get_db()
+    options = _filter_options(db, current_org_id())
+    if request.method == "GET":
+        return render_template("campaigns/new.html", form={}, **options)
+    form = request.form
+    try:
+        supplier_filter = campaign_service.SupplierFilter(
+            tiers=[int(t) for t in form.getlist("tiers")],
+            categories=form.getlist("categories"),
+            countries=form.getlist("countries"),
+            statuses=form.getlist("statuses") or ["active"],
+            top_by_spend=int(form["top_by_spend"]) if form.get("top_by_spend") else None,
+        )
+        version = db.scalars(
+            select(QuestionnaireVersion).where(
+                QuestionnaireVersion.public_id == _uuid(form.get("version", ""))
+            )
+        ).first()
+        if version is None:
+            raise campaign_service.CampaignError(_("Choose a questionnaire."))
+        campaign = campaign_service.create_campaign(
+            db,
+            brand_id=current_org_id(),
+            name=form.get("name", ""),
+            questionnaire_version=version,
+            reporting_year=int(form.get("reporting_year", "")),
+            deadline=date.fromisoformat(form.get("deadline", "")),
+            supplier_filter=supplier_filter,
+            message=form.get("message", ""),
+            reminder_days_before=_int_list(form.get("reminders_before", "")),
+            reminder_days_after=_int_list(form.get("reminders_after", "")),
+            created_by_id=g.user.id,
+        )
+    except (ValueError, campaign_service.CampaignError) as exc:
+        db.rollback()
+        flash(_("The campaign could not be created: %(reason)s", reason=str(exc)), "error")
+        return render_template("campaigns/new.html", form=form, **options), 400
+    db.commit()
+    return redirect(url_for("campaigns.campaign_detail", campaign_id=campaign.public_id))
+
+
+def _uuid(value: str):
+    from supplychain.tenancy import parse_public_id
+
+    try:
+        return parse_public_id(value)
+    except NotFound:
+        return None
+
+
+@bp.route("/campaigns/<campaign_id>")
+@roles_required(*BRAND_ROLES)
+def campaign_detail(campaign_id: str):
+    db = get_db()
+    campaign = get_scoped(db, Campaign, campaign_id, current_org_id())
+    stats = campaign_service.campaign_stats(db, campaign)
+    preview = []
+    if campaign.status.value == "draft":
+        preview = campaign_service.select_suppliers(
+            db, campaign.brand_id, campaign_service.SupplierFilter(**campaign.supplier_filter)
+        )
+    invitations = sorted(campaign.invitations, key=lambda i: i.supplier_relationship.supplier_code)
+    return render_template(
+        "campaigns/detail.html",
+        campaign=campaign,
+        stats=stats,
+        invitations=invitations,
+        preview=preview,
+        reminder_dates=campaign_service.reminder_dates(campaign),
+    )
+
+
+@bp.route("/campaigns/<campaign_id>/launch", methods=["POST"])
+@roles_required(*BRAND_ROLES)
+def launch(campaign_id: str):
+    db = get_db()
+    campaign = get_scoped(db, Campaign, campaign_id, current_org_id())
+    settings = get_settings()
+    try:
+        result = campaign_service.launch(
+            db, settings, campaign, base_url=public_base_url(), actor_id=g.user.id
+        )
+    except campaign_service.CampaignError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("campaigns.campaign_detail", campaign_id=campaign_id))
+    db.commit()
+    campaign_service.schedule_reminders(settings, campaign, base_url=public_base_url())
+    flash(_("%(n)d suppliers invited.", n=len(result.invited)), "info")
+    for code, reason in result.skipped:
+        flash(_("Not invited: %(code)s (%(reason)s)", code=code, reason=reason), "error")
+    return redirect(url_for("campaigns.campaign_detail", campaign_id=campaign_id))
+
+
+@bp.route("/campaigns/<campaign_id>/remind", methods=["POST"])
+@roles_required(*BRAND_ROLES)
+def remind(campaign_id: str):
+    """The one-click reminder: every supplier that has not responded gets a fresh link."""
+    db = get_db()
+    campaign = get_scoped(db, Campaign, campaign_id, current_org_id())
+    campaign_service.mark_overdue(db, campaign, date.today())
+    sent = sum(
+        campaign_service.send_reminder(db, get_settings(), i, base_url=public_base_url())
+        for i in campaign.invitations
+    )
+    db.commit()
+    flash(_("%(n)d reminders sent.", n=sent), "info")
+    return redirect(url_for("campaigns.campaign_detail", campaign_id=campaign_id))
+
+
+def _invitation(invitation_id: str) -> Invitation:
+    return get_scoped(get_db(), Invitation, invitation_id, current_org_id())
+
+
+@bp.route("/invitations/<invitation_id>/remind", methods=["POST"])
+@roles_required(*BRAND_ROLES)
+def remind_one(invitation_id: str):
+    invitation = _invitation(invitation_id)
+    sent = campaign_service.send_reminder(
+        get_db(), get_settings(), invitation, base_url=public_base_url()
+    )
+    get_db().commit()
+    flash(_("Reminder sent.") if sent else _("This supplier has already responded."), "info")
+    return redirect(url_for("campaigns.campaign_detail", campaign_id=invitation.campaign.public_id))
+
+
+@bp.route("/invitations/<invitation_id>/revoke", methods=["POST"])
+@roles_required(*BRAND_ROLES)
+def revoke(invitation_id: str):
+    invitation = _invitation(invitation_id)
+    campaign_service.revoke(get_db(), invitation, actor_id=g.user.id)
+    get_db().commit()
+    flash(_("The link was withdrawn."), "info")
+    return redirect(url_for("campaigns.campaign_detail", campaign_id=invitation.campaign.public_id))
+
+
+@bp.route("/invitations/<invitation_id>/reissue", methods=["POST"])
+@roles_required(*BRAND_ROLES)
+def reissue(invitation_id: str):
+    invitation = _invitation(invitation_id)
+    campaign_service.reissue_token(
+        get_db(), get_settings(), invitation, base_url=public_base_url(), actor_id=g.user.id
+    )
+    get_db().commit()
+    flash(_("A new link was sent to %(email)s.", email=invitation.contact_email), "info")
+    return redirect(url_for("campaigns.campaign_detail", campaign_id=invitation.campaign.public_id))
+
+
+@bp.route("/invitations/<invitation_id>")
+@roles_required(*BRAND_ROLES)
+def review(invitation_id: str):
+    """The brand's review of the submission it was sent, with this brand's comments only."""
+    db = get_db()
+    invitation = _invitation(invitation_id)
+    submission = (
+        db.get(ResponseSubmission, invitation.reviewed_submission_id)
+        if invitation.reviewed_submission_id
+        else None
+    )
+    definition = None
+    evidence = []
+    trail = []
+    if invitation.response is not None and submission is not None:
+        definition = response_service.definition_of(invitation.response)
+        evidence = db.scalars(
+            select(Evidence).where(Evidence.response_id == invitation.response_id)
+        ).all()
+        trail = db.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.entity_type == "response",
+                AuditEvent.entity_id == str(invitation.response.public_id),
+            )
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(500)
+        ).all()
+    disclosure = db.scalars(
+        scoped(Disclosure, current_org_id())
+        .where(Disclosure.submission_id == invitation.reviewed_submission_id)
+        .order_by(Disclosure.created_at.desc())
+    ).first()
+    return render_template(
+        "campaigns/review.html",
+        invitation=invitation,
+        submission=submission,
+        definition=definition,
+        comments=response_service.comments_for(db, invitation),
+        evidence=evidence,
+        trail=trail,
+        disclosure=disclosure,
+    )
+
+
+@bp.route("/invitations/<invitation_id>/decision", methods=["POST"])
+@roles_required(*BRAND_ROLES)
+def decide(invitation_id: str):
+    db = get_db()
+    invitation = _invitation(invitation_id)
+    try:
+        if request.form.get("decision") == "accept":
+            disclosure = response_service.accept(db, invitation, user_id=g.user.id)
+            db.commit()
+            flash(_("Accepted. The disclosure is now on record."), "info")
+            return redirect(url_for("campaigns.disclosure", disclosure_id=disclosure.public_id))
+        comments = {
+            key.removeprefix("comment:"): value
+            for key, value in request.form.items()
+            if key.startswith("comment:")
+        }
+        response_service.return_for_revision(db, invitation, comments, user_id=g.user.id)
+    except response_service.PortalError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("campaigns.review", invitation_id=invitation_id))
+    db.commit()
+    flash(_("Returned to the supplier with your comments."), "info")
+    return redirect(url_for("campaigns.review", invitation_id=invitation_id))
+
+
+@bp.route("/evidence/<evidence_id>")
+@roles_required(*BRAND_ROLES)
+def evidence(evidence_id: str):
+    """Evidence is served to a brand only if the supplier shared the response with it."""
+    db = get_db()
+    item = db.scalars(select(Evidence).where(Evidence.public_id == _uuid(evidence_id))).first()
+    if item is None:
+        abort(404)
+    shared = db.scalars(
+        select(Invitation).where(
+            Invitation.response_id == item.response_id,
+            Invitation.brand_id == current_org_id(),
+            Invitation.shared_at.is_not(None),
+        )
+    ).first()
+    if shared is None:
+        abort(404)
+    path = get_settings().uploads_path / "evidence" / item.stored_name
+    return send_file(path, as_attachment=True, download_name=item.original_name)
+
+
+@bp.route("/disclosures/<disclosure_id>")
+@roles_required(*BRAND_ROLES)
+def disclosure(disclosure_id: str):
+    record = get_scoped(get_db(), Disclosure, disclosure_id, current_org_id())
+    return render_template("campaigns/disclosure.html", d=record)

@@ -1,0 +1,523 @@
+"""Supplier portal: open an invitation link, claim an account, fill in page by page, submit.
+
+Access to an invitation comes either from its link (the token's hash is kept in the session and
+re-checked on every request, so a withdrawn link stops working at once) or from a signed-in
+supplier contact of the invited organisation. Anything else answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from werkzeug.datastructures import MultiDict
+
+from questionnaires import normalise_answers, validate_answers
+from questionnaires import responses as service
+from questionnaires.tokens import hash_token
+from supplychain.accounts import AccountError, create_user
+from supplychain.models import (
+    Evidence,
+    Invitation,
+    InvitationStatus,
+    ResponseStatus,
+    Role,
+    User,
+)
+from supplychain.tenancy import NotFound, parse_public_id
+from supplychain.uploads import UploadRejected
+from web import get_db, get_settings
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+MAX_LINKS_IN_SESSION = 20
+LINK_ERROR_STATUS = {"token_invalid": 404, "token_expired": 410, "token_revoked": 410}
+
+
+def locale_code() -> str:
+    return "zh" if get_locale().language == "zh" else "en"
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+@bp.route("/i/<token>")
+def open_link(token: str):
+    db = get_db()
+    try:
+        invitation = service.invitation_for_token(db, token)
+    except (service.TokenInvalid, service.TokenExpired, service.TokenRevoked) as exc:
+        return render_template("portal/link_error.html", code=exc.code), LINK_ERROR_STATUS[exc.code]
+    links = dict(session.get("portal_links", {}))
+    links[str(invitation.public_id)] = hash_token(token)
+    session["portal_links"] = dict(list(links.items())[-MAX_LINKS_IN_SESSION:])
+    service.mark_opened(db, invitation)
+    db.commit()
+    return redirect(url_for("portal.invitation", invitation_id=invitation.public_id))
+
+
+def _is_supplier_member(invitation: Invitation) -> bool:
+    return (
+        g.user is not None
+        and g.membership is not None
+        and g.membership.role == Role.SUPPLIER
+        and g.membership.organization_id == invitation.supplier_id
+    )
+
+
+def _accessible(invitation_id: str) -> Invitation:
+    db = get_db()
+    try:
+        public_id = parse_public_id(invitation_id)
+    except NotFound:
+        abort(404)
+    invitation = db.scalars(select(Invitation).where(Invitation.public_id == public_id)).first()
+    if invitation is None:
+        abort(404)
+    if _is_supplier_member(invitation):
+        return invitation
+    token_hash = session.get("portal_links", {}).get(str(public_id))
+    if token_hash and service.link_is_valid(db, invitation, token_hash):
+        return invitation
+    abort(404)
+
+
+def _actor_id() -> int | None:
+    return g.user.id if g.user is not None else None
+
+
+@bp.route("/")
+def home():
+    """The invitations this browser may open: by account, or by the links opened in it."""
+    db = get_db()
+    ids = [parse_public_id(i) for i in session.get("portal_links", {})]
+    conditions = [Invitation.public_id.in_(ids)] if ids else []
+    if g.user is not None and g.membership is not None and g.membership.role == Role.SUPPLIER:
+        conditions.append(Invitation.supplier_id == g.membership.organization_id)
+    invitations = []
+    if conditions:
+        candidates = db.scalars(
+            select(Invitation).where(or_(*conditions)).order_by(Invitation.created_at.desc())
+        ).all()
+        invitations = [i for i in candidates if _allowed(i)]
+    return render_template("portal/home.html", invitations=invitations)
+
+
+def _allowed(invitation: Invitation) -> bool:
+    if _is_supplier_member(invitation):
+        return True
+    token_hash = session.get("portal_links", {}).get(str(invitation.public_id))
+    return bool(token_hash) and service.link_is_valid(get_db(), invitation, token_hash)
+
+
+# --- landing: start, share, decline, claim an account ---------------------------------------
+
+
+@bp.route("/invitations/<invitation_id>")
+def invitation(invitation_id: str):
+    inv = _accessible(invitation_id)
+    return render_template(
+        "portal/invitation.html",
+        inv=inv,
+        shareable=service.shareable_response(get_db(), inv),
+        is_member=_is_supplier_member(inv),
+    )
+
+
+@bp.route("/invitations/<invitation_id>/start", methods=["POST"])
+def start(invitation_id: str):
+    inv = _accessible(invitation_id)
+    db = get_db()
+    if inv.status == InvitationStatus.DECLINED:
+        flash(_("You declined this questionnaire."), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    service.start_response(db, inv, user_id=_actor_id())
+    db.commit()
+    return redirect(url_for("portal.form", invitation_id=invitation_id))
+
+
+@bp.route("/invitations/<invitation_id>/share", methods=["POST"])
+def share(invitation_id: str):
+    inv = _accessible(invitation_id)
+    db = get_db()
+    response = service.shareable_response(db, inv)
+    if response is None:
+        abort(404)
+    if request.form.get("consent") != "on":
+        flash(_("Tick the box to confirm that you agree to share your answers."), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    if g.user is None:
+        flash(_("Sign in to share an existing response."), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    service.share_response(db, inv, response, user_id=g.user.id)
+    db.commit()
+    flash(_("Your response is now shared with %(brand)s.", brand=_brand_name(inv)), "info")
+    return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+
+
+def _brand_name(inv: Invitation) -> str:
+    return inv.supplier_relationship.brand.name
+
+
+@bp.route("/invitations/<invitation_id>/decline", methods=["POST"])
+def decline(invitation_id: str):
+    inv = _accessible(invitation_id)
+    db = get_db()
+    try:
+        service.decline(db, inv, reason=request.form.get("reason", ""), user_id=_actor_id())
+    except service.PortalError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    db.commit()
+    flash(_("You declined this questionnaire. Your customer has been told."), "info")
+    return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+
+
+@bp.route("/invitations/<invitation_id>/claim", methods=["POST"])
+def claim(invitation_id: str):
+    """Set a password so the contact can come back without the link."""
+    inv = _accessible(invitation_id)
+    db = get_db()
+    form = request.form
+    if form.get("password", "") != form.get("password_confirm", ""):
+        flash(_("The two passwords do not match."), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    email = inv.contact_email.strip().lower()
+    if db.scalars(select(User).where(User.email == email)).first() is not None:
+        flash(_("An account with this email already exists. Sign in instead."), "error")
+        return redirect(url_for("auth.login"))
+    try:
+        user = create_user(
+            db,
+            email=email,
+            password=form.get("password", ""),
+            display_name=form.get("display_name", "").strip() or email,
+            organization=inv.supplier,
+            role=Role.SUPPLIER,
+            locale=str(get_locale()),
+        )
+    except AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    db.commit()
+    links = session.get("portal_links", {})
+    lang = session.get("lang")
+    session.clear()
+    session["user_id"] = str(user.public_id)
+    session["portal_links"] = links
+    if lang:
+        session["lang"] = lang
+    flash(_("Your account is ready. Sign in with %(email)s next time.", email=email), "info")
+    return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+
+
+# --- the form, page by page -----------------------------------------------------------------
+
+
+def _visible_sections(definition, answers: dict) -> list:
+    visible = definition.visible_keys(answers)
+    return [s for s in definition.sections if any(q.key in visible for q in s.questions)]
+
+
+def _errors_by_key(errors) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for error in errors:
+        grouped.setdefault(error.question_key, []).append(error)
+    return grouped
+
+
+def _page_context(inv: Invitation, section_key: str | None, answers: dict, **extra) -> dict:
+    response = inv.response
+    definition = service.definition_of(response)
+    sections = _visible_sections(definition, answers)
+    current = next((s for s in sections if s.key == section_key), sections[0])
+    index = sections.index(current)
+    errors = validate_answers(definition, answers, locale=locale_code())
+    try:
+        normalised = normalise_answers(definition, answers)
+    except Exception:  # normalisation of a half-typed draft must never break the page
+        normalised = {}
+    evidence = (
+        get_db()
+        .scalars(select(Evidence).where(Evidence.response_id == response.id).order_by(Evidence.id))
+        .all()
+    )
+    return {
+        "inv": inv,
+        "response": response,
+        "definition": definition,
+        "sections": sections,
+        "section": current,
+        "previous": sections[index - 1] if index > 0 else None,
+        "next": sections[index + 1] if index + 1 < len(sections) else None,
+        "answers": answers,
+        "normalised": normalised,
+        "visible": definition.visible_keys(answers),
+        "errors": _errors_by_key(errors),
+        "comments": service.comments_for(get_db(), inv),
+        "evidence": evidence,
+        "loc": locale_code(),
+        "locked": response.status != ResponseStatus.DRAFT,
+        **extra,
+    }
+
+
+@bp.route("/invitations/<invitation_id>/form", methods=["GET"])
+def form(invitation_id: str):
+    inv = _accessible(invitation_id)
+    if inv.response is None:
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    context = _page_context(inv, request.args.get("section"), dict(inv.response.answers or {}))
+    return render_template("portal/form.html", **context)
+
+
+def _field(form: MultiDict, name: str) -> str | None:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def parse_answer(question, form: MultiDict, prefix: str) -> Any:
+    """One question's answer from posted form fields, in the shape the validator expects."""
+    kind = question.type
+    if kind == "number" and question.dimension:
+        value = _field(form, f"{prefix}.value")
+        return (
+            {"value": value, "unit": form.get(f"{prefix}.unit") or question.unit} if value else None
+        )
+    if kind == "currency_amount":
+        amount = _field(form, f"{prefix}.amount")
+        currency = _field(form, f"{prefix}.currency")
+        return {"amount": amount, "currency": currency or ""} if amount else None
+    if kind == "multiple_choice":
+        return [v for v in form.getlist(prefix) if v] or None
+    if kind == "yes_no":
+        value = form.get(prefix)
+        return {"yes": True, "no": False}.get(value)
+    if kind == "table":
+        return _parse_table(question, form, prefix)
+    if kind == "file":
+        return None
+    return _field(form, prefix)
+
+
+def _parse_table(question, form: MultiDict, prefix: str) -> list[dict] | None:
+    indexes = sorted(
+        {
+            int(name[len(prefix) + 1 :].split(".", 1)[0])
+            for name in form
+            if name.startswith(prefix + ".") and name[len(prefix) + 1 :].split(".", 1)[0].isdigit()
+        }
+    )
+    rows = []
+    for index in indexes:
+        row = {}
+        for column in question.columns:
+            cell = parse_answer(column, form, f"{prefix}.{index}.{column.key}")
+            if cell not in (None, "", []):
+                row[column.key] = cell
+        if row:
+            rows.append(row)
+    return rows or None
+
+
+def _section_changes(definition, section, form: MultiDict) -> dict[str, Any]:
+    """Answers of one page; a file question keeps what was uploaded."""
+    return {
+        q.key: parse_answer(q, form, f"q.{q.key}") for q in section.questions if q.type != "file"
+    }
+
+
+@bp.route("/invitations/<invitation_id>/form", methods=["POST"])
+def save(invitation_id: str):
+    """Explicit save, page navigation and autosave (the same handler; autosave wants JSON)."""
+    inv = _accessible(invitation_id)
+    db = get_db()
+    response = inv.response
+    if response is None:
+        abort(404)
+    autosave = request.headers.get("X-Autosave") == "1" or request.args.get("autosave") == "1"
+    definition = service.definition_of(response)
+    section_key = request.form.get("section", "")
+    section = next((s for s in definition.sections if s.key == section_key), None)
+    if section is None:
+        abort(400)
+    changes = _section_changes(definition, section, request.form)
+    try:
+        expected = int(request.form.get("lock_version", "0"))
+    except ValueError:
+        abort(400)
+    try:
+        result = service.save_answers(
+            db, response, changes, expected_lock=expected, user_id=_actor_id(), locale=locale_code()
+        )
+    except service.EditConflict as exc:
+        db.rollback()
+        return _conflict(inv, section_key, changes, exc, autosave)
+    except service.ResponseLocked as exc:
+        db.rollback()
+        if autosave:
+            return jsonify(code=exc.code, message=_("This response is submitted and locked.")), 409
+        flash(_("This response is submitted and locked."), "error")
+        return redirect(url_for("portal.form", invitation_id=invitation_id, section=section_key))
+    db.commit()
+    if autosave:
+        return jsonify(
+            ok=True,
+            lock_version=result.lock_version,
+            changed=result.changed,
+            errors=[e.to_dict() for e in result.errors if e.question_key in changes],
+        )
+    flash(_("Saved."), "info")
+    target = request.form.get("go") or section_key
+    if target == "__review__":
+        return redirect(url_for("portal.review", invitation_id=invitation_id))
+    return redirect(url_for("portal.form", invitation_id=invitation_id, section=target))
+
+
+def _conflict(inv, section_key, changes, exc, autosave: bool):
+    """Nothing is overwritten: show the other person's answers next to this person's."""
+    message = _(
+        "Someone else saved this questionnaire after you opened it. Their answers are shown "
+        "next to yours; save again to keep yours."
+    )
+    if autosave:
+        return jsonify(
+            code=exc.code, message=message, lock_version=exc.current_lock, theirs=exc.theirs
+        ), 409
+    answers = {**dict(inv.response.answers or {}), **{k: v for k, v in changes.items() if v}}
+    context = _page_context(
+        inv,
+        section_key,
+        answers,
+        conflict={"message": message, "theirs": exc.theirs, "mine": exc.mine},
+        lock_override=exc.current_lock,
+    )
+    return render_template("portal/form.html", **context), 409
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+@bp.route("/invitations/<invitation_id>/evidence", methods=["POST"])
+def upload_evidence(invitation_id: str):
+    inv = _accessible(invitation_id)
+    db = get_db()
+    response = inv.response
+    if response is None:
+        abort(404)
+    question_key = request.form.get("question", "")
+    section_key = request.form.get("section", "")
+    upload = request.files.get("file")
+    back = url_for("portal.form", invitation_id=invitation_id, section=section_key)
+    if upload is None or not upload.filename:
+        flash(_("Choose a file to upload."), "error")
+        return redirect(back)
+    settings = get_settings()
+    try:
+        item = service.add_evidence(
+            db,
+            response,
+            question_key=question_key,
+            stream=upload.stream,
+            filename=upload.filename,
+            folder=settings.uploads_path / "evidence",
+            max_bytes=settings.upload_max_bytes,
+            user_id=_actor_id(),
+        )
+        files = list((response.answers or {}).get(question_key) or [])
+        files.append(
+            {
+                "file_id": str(item.public_id),
+                "filename": item.original_name,
+                "sha256": item.sha256,
+                "size": item.size,
+                "content_type": item.content_type,
+            }
+        )
+        service.save_answers(
+            db,
+            response,
+            {question_key: files},
+            expected_lock=response.lock_version,
+            user_id=_actor_id(),
+        )
+    except UploadRejected as exc:
+        db.rollback()
+        flash(_("Upload refused: %(reason)s", reason=str(exc)), "error")
+        return redirect(back)
+    except service.PortalError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return redirect(back)
+    db.commit()
+    flash(_("File uploaded: %(name)s", name=item.original_name), "info")
+    return redirect(back)
+
+
+@bp.route("/evidence/<evidence_id>")
+def download_evidence(evidence_id: str):
+    db = get_db()
+    try:
+        public_id = parse_public_id(evidence_id)
+    except NotFound:
+        abort(404)
+    item = db.scalars(select(Evidence).where(Evidence.public_id == public_id)).first()
+    if item is None:
+        abort(404)
+    invitations = db.scalars(select(Invitation).where(Invitation.response_id == item.response_id))
+    if not any(_allowed(i) for i in invitations):
+        abort(404)
+    path = get_settings().uploads_path / "evidence" / item.stored_name
+    return send_file(path, as_attachment=True, download_name=item.original_name)
+
+
+# --- review and submit -----------------------------------------------------------------------
+
+
+@bp.route("/invitations/<invitation_id>/review")
+def review(invitation_id: str):
+    inv = _accessible(invitation_id)
+    if inv.response is None:
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    answers = dict(inv.response.answers or {})
+    definition = service.definition_of(inv.response)
+    submit_errors = validate_answers(definition, answers, locale=locale_code(), for_submit=True)
+    return render_template(
+        "portal/review.html",
+        **_page_context(inv, None, answers, submit_errors=submit_errors),
+    )
+
+
+@bp.route("/invitations/<invitation_id>/submit", methods=["POST"])
+def submit(invitation_id: str):
+    inv = _accessible(invitation_id)
+    db = get_db()
+    if inv.response is None:
+        abort(404)
+    try:
+        service.submit(db, inv.response, user_id=_actor_id(), locale=locale_code())
+    except service.SubmitRefused as exc:
+        db.rollback()
+        flash(_("%(n)d answers need attention before you can submit.", n=len(exc.errors)), "error")
+        return redirect(url_for("portal.review", invitation_id=invitation_id))
+    except service.ResponseLocked:
+        db.rollback()
+        flash(_("This response is submitted and locked."), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    db.commit()
+    flash(_("Submitted. %(brand)s will review your answers.", brand=_brand_name(inv)), "info")
+    return redirect(url_for("portal.invitation", invitation_id=invitation_id))
