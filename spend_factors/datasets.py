@@ -621,7 +621,7 @@ class FactorStore:
         if not versions:
             raise DatasetNotFoundError(
                 f"dataset {name!r} not found in factor store {self.root} "
-                f"(available: {', '.join(sorted({m.name for m in self.list()}) | {STARTER_NAME})})"
+                f"(available: {', '.join(sorted({m.name for m in self.list()} | {STARTER_NAME}))})"
             )
         if version is None:
             version = versions[-1]

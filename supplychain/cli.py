@@ -112,7 +112,18 @@ def demo(supplier_count: int, seed: int, if_empty: bool) -> None:
                 return
             raise click.ClickException("demo data already loaded (database not empty)")
         summary = demo_data.load(session, suppliers=supplier_count, seed=seed)
+        brand = session.scalars(
+            select(Organization).where(Organization.slug == demo_data.DEMO_BRAND_SLUG)
+        ).one()
+        # The CLI is the entry point that ties the layers together for the demo.
+        from questionnaires.demo import load_campaigns, status_counts
+
+        load_campaigns(session, settings, brand, seed=seed)
+        counts = status_counts(session, brand)
+        footprint_line = demo_data.load_footprint(session, brand)
     click.echo(summary.describe())
+    click.echo("campaign invitations: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    click.echo(footprint_line)
 
 
 @main.group()

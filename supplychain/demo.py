@@ -208,6 +208,7 @@ def load(session: Session, *, suppliers: int = 300, seed: int = 7) -> DemoSummar
                 brand=brand,
                 supplier=org,
                 supplier_code=f"S{index + 1:05d}",
+                contact_email=f"esg@{org.slug}.example" if tier == 1 else None,
                 category=sector[0],
                 tier=tier,
                 status=status,
@@ -216,6 +217,10 @@ def load(session: Session, *, suppliers: int = 300, seed: int = 7) -> DemoSummar
                 spend_year=YEARS[-1] if spend is not None else None,
             )
         )
+    contact_org = demo_supplier_org(orgs, tiers)
+    for rel in relationships:
+        if rel.supplier is contact_org:
+            rel.contact_email = SUPPLIER_LOGIN[0]
     session.add_all(orgs + relationships)
     session.flush()
     edges = _tier_links(rng, brand, orgs, tiers)
@@ -297,6 +302,11 @@ def _ledger(
     return lines
 
 
+def demo_supplier_org(orgs: list[Organization], tiers: list[int]) -> Organization:
+    """The Chinese tier-1 supplier whose contact is the demo supplier login."""
+    return next(o for o, t in zip(orgs, tiers, strict=True) if t == 1 and o.country == "CN")
+
+
 def _users(
     session: Session, brand: Organization, orgs: list[Organization], tiers: list[int]
 ) -> list[tuple[str, str]]:
@@ -312,7 +322,7 @@ def _users(
             locale=locale,
         )
         logins.append((email, role.value))
-    supplier_org = next(o for o, t in zip(orgs, tiers, strict=True) if t == 1 and o.country == "CN")
+    supplier_org = demo_supplier_org(orgs, tiers)
     email, name, role, locale = SUPPLIER_LOGIN
     create_user(
         session,
@@ -325,3 +335,24 @@ def _users(
     )
     logins.append((email, f"supplier contact at {supplier_org.name}"))
     return logins
+
+
+def load_footprint(session: Session, brand: Organization | str = DEMO_BRAND_SLUG) -> str:
+    """Store a completed footprint run of the demo brand for the last ledger year.
+
+    Call at the end of the demo load, once disclosures exist, so the console opens on a
+    result; suppliers without a disclosure are estimated from spend, so it also works
+    without any. Runs in the caller's transaction and returns a line to print.
+    """
+    from supplychain.footprint.storage import run_footprint
+
+    if isinstance(brand, str):
+        brand = session.scalars(select(Organization).where(Organization.slug == brand)).one()
+    session.flush()
+    run = run_footprint(
+        session, brand_id=brand.id, year=YEARS[-1], dataset="starter", samples=1000, seed=0
+    )
+    return (
+        f"footprint {run.reporting_year}: {float(run.scope3_cat1_kg) / 1000:,.0f} t CO2e "
+        f"Scope 3 Category 1 (run {run.public_id})"
+    )

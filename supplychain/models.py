@@ -597,3 +597,81 @@ class SpendEstimate(Base):
     dq_score: Mapped[float | None] = mapped_column()
     uncertainty_pct: Mapped[float | None] = mapped_column()
     needs_review: Mapped[bool] = mapped_column(default=False)
+
+
+# --- Footprint runs (issue 5) ------------------------------------------------------------------
+
+
+class FootprintRun(PublicIdMixin, Base):
+    """One completed multi-tier Scope 3 Category 1 run of a brand for a reporting year.
+
+    Runs are append-only and written in one transaction, so every stored run is complete;
+    the console shows the latest while a newer one is still computing.
+    Emission quantities are kg CO2e.
+    """
+
+    __tablename__ = "footprint_run"
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    reporting_year: Mapped[int] = mapped_column(Integer)
+    dataset: Mapped[str] = mapped_column(String(64))
+    dataset_version: Mapped[str] = mapped_column(String(32))
+    price_basis: Mapped[str] = mapped_column(String(16))
+    samples: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    scope3_cat1_kg: Mapped[Decimal] = mapped_column(Numeric(20, 3))
+    ci95_low: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    ci95_high: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    dq_score: Mapped[float | None] = mapped_column()
+    primary_share: Mapped[float | None] = mapped_column()
+    breakdown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    brand: Mapped[Organization] = relationship(foreign_keys=[brand_id])
+
+
+class FootprintNodeResult(Base):
+    """One supplier's result in a run: its method, tier, totals and where its data came from."""
+
+    __tablename__ = "footprint_node_result"
+    __table_args__ = (UniqueConstraint("run_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("footprint_run.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    method: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[int | None] = mapped_column(Integer)
+    cradle_to_gate_kg: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    contribution_kg: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    share_of_total: Mapped[float | None] = mapped_column()
+    dq_score: Mapped[float | None] = mapped_column()
+    primary_share: Mapped[float | None] = mapped_column()
+    ci95_low: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    ci95_high: Mapped[Decimal | None] = mapped_column(Numeric(20, 3))
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class FootprintPath(Base):
+    """One of a run's largest supply paths, brand ← tier 1 ← tier 2 …, with its contribution."""
+
+    __tablename__ = "footprint_path"
+    __table_args__ = (UniqueConstraint("run_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("footprint_run.id", ondelete="CASCADE"), index=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    nodes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(32))
+    contribution_kg: Mapped[Decimal] = mapped_column(Numeric(20, 3))
+    share_of_total: Mapped[float | None] = mapped_column()

@@ -63,12 +63,13 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
     app.context_processor(template_helpers)
 
-    from web import auth, campaigns, console, portal
+    from web import auth, campaigns, console, footprint, portal
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(footprint.bp)
     app.add_url_rule("/", endpoint="index", view_func=auth.home)
     return app
 

@@ -151,6 +151,15 @@ def _last_job(db, brand_id: int) -> JobRecord | None:
     ).first()
 
 
+def _failed_after(job: JobRecord | None, run: FootprintRun | None) -> bool:
+    """The last run attempt failed after the run shown was stored (so it is news)."""
+    if job is None or job.status != JobStatus.FAILED:
+        return False
+    if run is None:
+        return True
+    return job.created_at.replace(tzinfo=None) > run.created_at.replace(tzinfo=None)
+
+
 def _render(run: FootprintRun | None, *, is_latest: bool, year: int | None) -> str:
     db = get_db()
     brand_id = current_org_id()
@@ -158,15 +167,7 @@ def _render(run: FootprintRun | None, *, is_latest: bool, year: int | None) -> s
     selected = year or (run.reporting_year if run else years[0])
     job = _last_job(db, brand_id)
     pending = job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-    failed = (
-        job
-        if job is not None
-        and job.status == JobStatus.FAILED
-        and (
-            run is None or job.created_at.replace(tzinfo=None) > run.created_at.replace(tzinfo=None)
-        )
-        else None
-    )
+    failed = job if _failed_after(job, run) else None
     history = db.scalars(
         scoped(FootprintRun, brand_id).order_by(FootprintRun.id.desc()).limit(HISTORY_LIMIT)
     ).all()

@@ -382,10 +382,20 @@ def save(invitation_id: str):
             errors=[e.to_dict() for e in result.errors if e.question_key in changes],
         )
     flash(_("Saved."), "info")
-    target = request.form.get("go") or section_key
-    if target == "__review__":
+    go = request.form.get("go", "")
+    if go == "__review__":
         return redirect(url_for("portal.review", invitation_id=invitation_id))
+    target = _neighbour(definition, dict(response.answers or {}), section_key, go)
     return redirect(url_for("portal.form", invitation_id=invitation_id, section=target))
+
+
+def _neighbour(definition, answers: dict, section_key: str, go: str) -> str:
+    """The page to show next, decided after saving: an answer may have shown or hidden pages."""
+    sections = [s.key for s in _visible_sections(definition, answers)]
+    if section_key not in sections or go not in ("__next__", "__previous__"):
+        return section_key
+    index = sections.index(section_key) + (1 if go == "__next__" else -1)
+    return sections[min(max(index, 0), len(sections) - 1)]
 
 
 def _conflict(inv, section_key, changes, exc, autosave: bool):

@@ -1,4 +1,4 @@
-"""``footprint`` command group: file-to-file multi-tier Scope 3 propagation (no database).
+"""``footprint`` command group: file-to-file propagation, and runs on the stored data (``run``).
 
 Attach to the main command with ``main.add_command(footprint)``.
 """
@@ -135,3 +135,77 @@ def validate_command(nodes_path: Path, edges_path: Path) -> None:
     if report.errors:
         _fail(report.errors)
     click.echo(f"ok: {network.n_nodes} nodes, {len(network.edges)} edges")
+
+
+@footprint.command("run")
+@click.option("--brand", "brand_slug", required=True, help="brand slug")
+@click.option("--year", type=int, required=True, help="reporting year")
+@click.option("--dataset", default="starter", show_default=True, help="spend factor dataset")
+@click.option("--version", "dataset_version", default=None, help="dataset version (latest)")
+@click.option("--samples", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--price-basis",
+    type=click.Choice(["purchaser", "producer"]),
+    default="purchaser",
+    show_default=True,
+)
+def run_command(
+    brand_slug: str,
+    year: int,
+    dataset: str,
+    dataset_version: str | None,
+    samples: int,
+    seed: int,
+    price_basis: str,
+) -> None:
+    """Run a brand's footprint on the stored data as a job and store it (one transaction).
+
+    Runs inline without REDIS_URL, on a worker with it.
+    """
+    from sqlalchemy import select
+
+    from supplychain import jobs
+    from supplychain.config import load_settings
+    from supplychain.db import unit_of_work
+    from supplychain.models import Organization, OrgKind
+
+    settings = load_settings()
+    with unit_of_work(settings.database_url) as session:
+        brand = session.scalars(select(Organization).where(Organization.slug == brand_slug)).first()
+        if brand is None or brand.kind != OrgKind.BRAND:
+            raise click.ClickException(f"no brand with slug {brand_slug!r}")
+        brand_id = brand.id
+    job = jobs.submit(
+        settings.database_url,
+        settings.redis_url,
+        "supplychain.footprint.storage:footprint_run_job",
+        kind="footprint.run",
+        organization_id=brand_id,
+        params={
+            "brand_id": brand_id,
+            "year": year,
+            "dataset": dataset,
+            "version": dataset_version,
+            "price_basis": price_basis,
+            "samples": samples,
+            "seed": seed,
+        },
+    )
+    if job.status.value == "queued":
+        click.echo(f"queued as job {job.public_id}; a worker will run it")
+        return
+    if job.status.value == "failed":
+        raise click.ClickException((job.error or "the run failed").split("\n\n")[0])
+    r = job.result
+    line = f"{brand_slug} {year}: Scope 3 Category 1 {r['scope3_cat1_kg'] / 1000:,.1f} t CO2e"
+    if r["ci95_low"] is not None and r["ci95_high"] is not None:
+        line += f" (95 % {r['ci95_low'] / 1000:,.1f}–{r['ci95_high'] / 1000:,.1f})"
+    if r["dq_score"] is not None:
+        line += f", DQ {r['dq_score']:.2f}"
+    if r["primary_share"] is not None:
+        line += f", primary data {100 * r['primary_share']:.0f} %"
+    click.echo(line)
+    if r["warnings"]:
+        click.echo(f"{r['warnings']} warning(s); see the run in the console")
+    click.echo(f"run {r['run']}")

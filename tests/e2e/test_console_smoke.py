@@ -46,9 +46,9 @@ def test_search_sort_and_open_a_supplier(page, live_server):
     assert page.locator("dl.facts").is_visible()
 
 
-def test_supplier_contact_sees_own_organisation_only(page, live_server):
+def test_supplier_contact_lands_on_their_questionnaires(page, live_server):
     sign_in(page, live_server["url"], "supplier@demo.example")
-    page.wait_for_url(re.compile(r"/console/organisation"))
-    assert "Aurora Devices" in page.content()
+    page.wait_for_url(re.compile(r"/portal/"))
+    assert "Aurora Devices" in page.locator("#portal-invitations").inner_text()
     response = page.goto(f"{live_server['url']}/console/suppliers")
     assert response.status == 403

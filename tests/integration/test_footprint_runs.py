@@ -364,3 +364,33 @@ def test_a_brand_without_disclosures_still_runs(any_db_url):
         assert run.primary_share == pytest.approx(0.0)
         assert any("Unknown Sector Co" in w for w in run.warnings)
         assert run.ci95_low is None  # no Monte Carlo with samples=0
+
+
+def test_demo_brand_gets_a_completed_run_with_and_without_disclosures(any_db_url):
+    from supplychain import demo
+
+    with unit_of_work(any_db_url) as s:
+        demo.load(s, suppliers=40, seed=3)
+        line = demo.load_footprint(s, demo.DEMO_BRAND_SLUG)
+        assert line.startswith(f"footprint {YEAR}: ")
+        brand = s.scalars(select(Organization).where(Organization.slug == "demo-brand")).one()
+        rel = s.scalars(
+            select(SupplierRelationship)
+            .where(SupplierRelationship.brand_id == brand.id, SupplierRelationship.tier == 1)
+            .order_by(SupplierRelationship.id)
+        ).first()
+        _disclosure(
+            s,
+            brand,
+            rel.supplier,
+            ref="demo",
+            scope1="50000",
+            share="0.2",
+            scope2_location_kg=Decimal("20000"),
+        )
+        demo.load_footprint(s, brand)
+    with unit_of_work(any_db_url) as s:
+        first, second = s.scalars(select(FootprintRun).order_by(FootprintRun.id)).all()
+        assert first.scope3_cat1_kg > 0 and first.primary_share == pytest.approx(0.0)
+        assert second.primary_share > 0
+        assert first.inputs_hash != second.inputs_hash

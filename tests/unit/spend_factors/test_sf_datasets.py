@@ -219,3 +219,11 @@ def test_crosswalk_and_keyword_targets_exist_in_epa(epa_dataset):
     assert len(crosswalk_table("isic")) == 88
     assert len(crosswalk_table("gbt4754")) == 97
     assert set(keyword_table()["naics"]) <= set(epa_dataset.codes)
+
+
+def test_unknown_dataset_name_is_a_clear_error(tmp_path):
+    from spend_factors import load_dataset
+    from spend_factors.datasets import DatasetNotFoundError
+
+    with pytest.raises(DatasetNotFoundError, match=r"dataset 'nope' not found.*available: starter"):
+        load_dataset("nope", store_root=tmp_path)

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
+from questionnaires import responses
 from supplychain.db import unit_of_work
-from supplychain.models import Role
+from supplychain.footprint.storage import run_footprint
 from tests.support import builders
+from tests.support import campaigns as cs
 from web import create_app
 
 
 @dataclass
 class Tenant:
+    """One brand with at least one record behind every id-taking route."""
+
     brand_id: int
     relationship_id: str
     batch_id: str
     job_id: str
+    campaign_id: str
+    invitation_id: str
+    evidence_id: str
+    disclosure_id: str
+    run_id: str
     email: str
 
 
@@ -35,23 +46,56 @@ def csrf_off(app):
     return app
 
 
-def _make_tenant(url: str, slug: str, supplier_name: str) -> Tenant:
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def _make_tenant(url: str, settings, slug: str, supplier_name: str) -> Tenant:
     with unit_of_work(url) as s:
-        brand = builders.brand(s, slug)
-        sup = builders.supplier(s, supplier_name)
-        rel = builders.relationship(s, brand, sup, f"{slug.upper()}-001", tier=1)
+        brand, rels = cs.brand_with_suppliers(s, slug, n=1)
+        rel = rels[0]
+        rel.supplier.name = supplier_name
+        rel.supplier.sector_code, rel.supplier.sector_system = "326199", "NAICS2017"
+        rel.annual_spend, rel.spend_currency, rel.spend_year = Decimal("50000"), "CNY", 2025
         builders.spend_line(s, rel, "1000.00")
         batch = builders.import_batch(s, brand)
         job = builders.job(s, brand)
-        email = f"buyer@{slug}.example"
-        builders.user(s, email, brand, Role.PROCUREMENT)
-        return Tenant(brand.id, str(rel.public_id), str(batch.public_id), str(job.public_id), email)
+        campaign, _links = cs.launch_campaign(s, settings, brand)
+        invitation = campaign.invitations[0]
+        response = responses.start_response(s, invitation, user_id=None)
+        evidence = responses.add_evidence(
+            s,
+            response,
+            question_key="verification_evidence",
+            stream=io.BytesIO(PDF),
+            filename="statement.pdf",
+            folder=settings.uploads_path / "evidence",
+            max_bytes=10_000,
+            user_id=None,
+        )
+        responses.save_answers(s, response, dict(cs.BASE_ANSWERS), expected_lock=1, user_id=None)
+        responses.submit(s, response, user_id=None)
+        disclosure = responses.accept(s, invitation, user_id=None)
+        run = run_footprint(s, brand_id=brand.id, year=2025, samples=100)
+        return Tenant(
+            brand.id,
+            str(rel.public_id),
+            str(batch.public_id),
+            str(job.public_id),
+            str(campaign.public_id),
+            str(invitation.public_id),
+            str(evidence.public_id),
+            str(disclosure.public_id),
+            str(run.public_id),
+            f"buyer@{slug}.example",
+        )
 
 
 @pytest.fixture
-def tenants(sqlite_url):
-    return _make_tenant(sqlite_url, "alpha", "深圳市华瑞塑胶制品有限公司"), _make_tenant(
-        sqlite_url, "beta", "Beta Steel Works"
+def tenants(sqlite_url, app):
+    settings = app.extensions["settings"]
+    return (
+        _make_tenant(sqlite_url, settings, "alpha", "深圳市华瑞塑胶制品有限公司"),
+        _make_tenant(sqlite_url, settings, "beta", "Beta Steel Works"),
     )
 
 

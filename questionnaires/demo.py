@@ -1,0 +1,166 @@
+"""Demo campaigns: a running 2025 campaign with responses in every status, and a late pilot.
+
+Answers are generated deterministically from the seed, some as reported totals and some as
+activity data, so the review pages, disclosures and the footprint run have real content.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires import campaigns, responses
+from questionnaires.publishing import install_shipped
+from supplychain.config import Settings
+from supplychain.models import (
+    Campaign,
+    Invitation,
+    InvitationStatus,
+    Organization,
+)
+
+DEMO_BASE_URL = "http://127.0.0.1:5000"
+# The order in which invitations of the running campaign are driven to each status.
+RUNNING_PLAN = (
+    ["accepted"] * 14
+    + ["submitted"] * 5
+    + ["returned"] * 3
+    + ["in_progress"] * 4
+    + ["opened"] * 3
+    + ["declined"] * 2
+)
+
+
+def demo_answers(rng: random.Random, supplier: Organization, year: int) -> dict:
+    """A complete, valid answer set; half report totals, half report activity data."""
+    revenue = round(rng.lognormvariate(17.5, 0.8), 2)
+    answers = {
+        "company_name": supplier.name,
+        "country": supplier.country if supplier.country in ("CN", "US", "DE", "JP") else "CN",
+        "reporting_year": year,
+        "organisational_boundary": "operational_control",
+        "revenue": {"amount": f"{revenue:.2f}", "currency": "CNY"},
+        "employees": rng.randint(40, 2500),
+        "sector_code_system": "naics",
+        "sector_code": supplier.sector_code or "332119",
+        "scope3_known": False,
+        "data_source_emissions": rng.choice(["production_records", "finance_records"]),
+        "data_source_revenue": "audited_accounts",
+        "verified_third_party": False,
+        "has_target": False,
+        "sbti_status": rng.choice(["none", "none", "committed"]),
+        "board_oversight": rng.random() < 0.6,
+        "has_responsible_manager": False,
+        "engages_own_suppliers": rng.random() < 0.3,
+        "allocation_method": "revenue_share",
+        "allocation_share": round(rng.uniform(2, 30), 1),
+        "allocation_basis": "Sales to this customer as a share of total sales.",
+        "allocation_uncertainty_pct": rng.choice([5, 10, 15]),
+        "data_source_allocation": "finance_records",
+    }
+    if rng.random() < 0.5:
+        answers |= {
+            "emissions_method": "totals",
+            "scope1_total": {"value": round(rng.uniform(50, 4000), 1), "unit": "t CO2e"},
+            "scope2_location_total": {"value": round(rng.uniform(100, 9000), 1), "unit": "t CO2e"},
+        }
+    else:
+        answers |= {
+            "emissions_method": "activity",
+            "electricity_use": [
+                {
+                    "site": "Plant 1",
+                    "grid_region": "CN",
+                    "quantity": {"value": round(rng.uniform(0.2, 20), 2), "unit": "GWh"},
+                }
+            ],
+            "fuel_use": [
+                {"fuel": "diesel", "quantity": {"value": round(rng.uniform(1, 80), 1), "unit": "t"}}
+            ],
+        }
+    return answers
+
+
+def _drive(session: Session, invitation: Invitation, status: str, rng: random.Random) -> None:
+    """Take one invitation through the real use cases up to `status`."""
+    if status == "declined":
+        responses.decline(session, invitation, reason="No capacity this year", user_id=None)
+        return
+    responses.mark_opened(session, invitation)
+    if status == "opened":
+        return
+    response = responses.start_response(session, invitation, user_id=None)
+    answers = demo_answers(rng, invitation.supplier, invitation.campaign.reporting_year)
+    if status == "in_progress":
+        partial = {k: answers[k] for k in list(answers)[:8]}
+        responses.save_answers(session, response, partial, expected_lock=1, user_id=None)
+        return
+    responses.save_answers(session, response, answers, expected_lock=1, user_id=None)
+    responses.submit(session, response, user_id=None)
+    if status == "returned":
+        responses.return_for_revision(
+            session,
+            invitation,
+            {
+                "allocation_share": "请说明分摊比例的计算依据。"
+                " / Please explain how the share was computed."
+            },
+            user_id=None,
+        )
+    elif status == "accepted":
+        responses.accept(session, invitation, user_id=None)
+
+
+def load_campaigns(session: Session, settings: Settings, brand: Organization, *, seed: int = 7):
+    """Create and drive the demo campaigns in the caller's transaction."""
+    rng = random.Random(seed + 1)
+    version = install_shipped(session)[0]
+    today = date.today()
+    running = campaigns.create_campaign(
+        session,
+        brand_id=brand.id,
+        name="2025 供应商气候信息披露 / Supplier climate disclosure 2025",
+        questionnaire_version=version,
+        reporting_year=2025,
+        deadline=today + timedelta(days=21),
+        supplier_filter=campaigns.SupplierFilter(tiers=[1]),
+        message="请于截止日期前填写。Please answer by the deadline.",
+    )
+    result = campaigns.launch(session, settings, running, base_url=DEMO_BASE_URL)
+    invitations = sorted(result.invited, key=lambda i: i.supplier_relationship.supplier_code)
+    contact = next(i for i in invitations if i.contact_email == "supplier@demo.example")
+    # The demo supplier login gets a returned response to work on.
+    _drive(session, contact, "returned", rng)
+    others = [i for i in invitations if i is not contact]
+    for invitation, status in zip(others, RUNNING_PLAN, strict=False):
+        _drive(session, invitation, status, rng)
+    _late_pilot(session, settings, brand, version, rng)
+    session.flush()
+    return running
+
+
+def _late_pilot(session, settings, brand, version, rng) -> Campaign:
+    """An earlier campaign past its deadline: some answered, the rest overdue."""
+    pilot = campaigns.create_campaign(
+        session,
+        brand_id=brand.id,
+        name="2024 试点 / Pilot 2024 (tier 1, Textiles and Packaging)",
+        questionnaire_version=version,
+        reporting_year=2024,
+        deadline=date.today() - timedelta(days=10),
+        supplier_filter=campaigns.SupplierFilter(tiers=[1], categories=["Textiles", "Packaging"]),
+    )
+    result = campaigns.launch(session, settings, pilot, base_url=DEMO_BASE_URL)
+    for index, invitation in enumerate(result.invited):
+        if index % 3 == 0:
+            _drive(session, invitation, "accepted", rng)
+    campaigns.mark_overdue(session, pilot, date.today())
+    return pilot
+
+
+def status_counts(session: Session, brand: Organization) -> dict[str, int]:
+    rows = session.scalars(select(Invitation.status).where(Invitation.brand_id == brand.id)).all()
+    return {s.value: sum(1 for r in rows if r == s) for s in InvitationStatus}
