@@ -240,6 +240,39 @@ def spend_run(
         )
 
 
+@main.group()
+def campaigns() -> None:
+    """Questionnaire campaigns."""
+
+
+@campaigns.command("send-reminders")
+@click.option("--base-url", required=True, help="public address of the portal, for the links")
+@click.option("--date", "on_date", default=None, help="ISO date to act as (default: today)")
+def send_reminders(base_url: str, on_date: str | None) -> None:
+    """Send the reminders due today for every running campaign (for cron, without Redis).
+
+    With REDIS_URL set, reminders are already scheduled as RQ jobs when a campaign is launched.
+    """
+    from datetime import date
+
+    from questionnaires.campaigns import send_due_reminders
+    from supplychain.models import Campaign, CampaignStatus
+
+    settings = load_settings()
+    day = date.fromisoformat(on_date) if on_date else date.today()
+    total = 0
+    with unit_of_work(settings.database_url) as session:
+        running = session.scalars(
+            select(Campaign).where(Campaign.status == CampaignStatus.RUNNING)
+        ).all()
+        for campaign in running:
+            sent = send_due_reminders(session, settings, campaign, base_url=base_url, today=day)
+            total += sent
+            if sent:
+                click.echo(f"{campaign.name}: {sent} reminders")
+    click.echo(f"{total} reminders sent for {day.isoformat()}")
+
+
 def _attach_subcommands() -> None:
     """Commands that live with their own packages."""
     from spend_factors.cli import factors, spend
