@@ -49,6 +49,10 @@ RESPONDED = (InvitationStatus.SUBMITTED, InvitationStatus.ACCEPTED, InvitationSt
 class CampaignError(ValueError):
     """A campaign request that cannot be carried out, with a message saying why."""
 
+    def __init__(self, message: str, code: str = "campaign_error"):
+        super().__init__(message)
+        self.code = code
+
 
 @dataclass
 class SupplierFilter:
@@ -176,7 +180,7 @@ def launch(
 ) -> LaunchResult:
     """Invite every selected supplier that has a contact email; report the ones skipped."""
     if campaign.status == CampaignStatus.CLOSED:
-        raise CampaignError("this campaign is closed")
+        raise CampaignError("this campaign is closed", "campaign_closed")
     chosen = select_suppliers(
         session, campaign.brand_id, SupplierFilter(**(campaign.supplier_filter or {}))
     )

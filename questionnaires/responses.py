@@ -40,9 +40,16 @@ EVIDENCE_TYPES = {"pdf", "png", "jpeg", "xlsx", "csv"}
 
 
 class PortalError(ValueError):
-    """A refusal the supplier or brand user can act on; `code` is stable for the API."""
+    """A refusal the supplier or brand user can act on; `code` is stable for the API and lets
+    the web layer show the message in the user's language."""
 
     code = "portal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, **params):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.params = params
 
 
 class TokenInvalid(PortalError):
@@ -150,13 +157,18 @@ def share_response(
 ) -> None:
     """Explicit consent: the supplier shares one response with this invitation's brand."""
     if response.supplier_id != invitation.supplier_id:
-        raise PortalError("a response can only be shared by the supplier that owns it")
+        raise PortalError(
+            "a response can only be shared by the supplier that owns it", code="not_owner"
+        )
     campaign = invitation.campaign
     if (response.questionnaire_version_id, response.reporting_year) != (
         campaign.questionnaire_version_id,
         campaign.reporting_year,
     ):
-        raise PortalError("that response answers a different questionnaire version or year")
+        raise PortalError(
+            "that response answers a different questionnaire version or year",
+            code="share_mismatch",
+        )
     invitation.response_id = response.id
     invitation.shared_at = utcnow()
     invitation.shared_by_id = user_id
@@ -260,7 +272,8 @@ def save_answers(
     definition = definition_of(response)
     unknown = [key for key in changes if not definition.has_question(key)]
     if unknown:
-        raise PortalError(f"unknown question(s): {', '.join(sorted(unknown))}")
+        names = ", ".join(sorted(unknown))
+        raise PortalError(f"unknown question(s): {names}", code="unknown_question", keys=names)
     before = dict(response.answers or {})
     merged = {**before, **changes}
     merged = {k: v for k, v in merged.items() if v is not None and v != ""}
@@ -372,7 +385,7 @@ def submit(
 
 def decline(session: Session, invitation: Invitation, *, reason: str, user_id: int | None) -> None:
     if invitation.status in (InvitationStatus.SUBMITTED, InvitationStatus.ACCEPTED):
-        raise WrongState("a submitted response cannot be declined")
+        raise WrongState("a submitted response cannot be declined", code="decline_submitted")
     set_status(session, invitation, InvitationStatus.DECLINED)
     invitation.decided_at = utcnow()
     audit.record(
@@ -391,14 +404,18 @@ def return_for_revision(
 ) -> list[ReviewComment]:
     """The brand sends the submission back with a comment per question; the draft reopens."""
     if invitation.status != InvitationStatus.SUBMITTED:
-        raise WrongState("only a submitted response can be returned")
+        raise WrongState("only a submitted response can be returned", code="not_submitted")
     comments = {k: v.strip() for k, v in comments.items() if v and v.strip()}
     if not comments:
-        raise PortalError("say what needs to change: add a comment to at least one question")
+        raise PortalError(
+            "say what needs to change: add a comment to at least one question",
+            code="comment_required",
+        )
     definition = definition_of(invitation.response)
     unknown = [k for k in comments if k != "_general" and not definition.has_question(k)]
     if unknown:
-        raise PortalError(f"unknown question(s): {', '.join(sorted(unknown))}")
+        names = ", ".join(sorted(unknown))
+        raise PortalError(f"unknown question(s): {names}", code="unknown_question", keys=names)
     created = [
         ReviewComment(
             invitation_id=invitation.id,
@@ -444,7 +461,7 @@ def accept(session: Session, invitation: Invitation, *, user_id: int | None) -> 
     from questionnaires import derive_disclosure
 
     if invitation.status != InvitationStatus.SUBMITTED:
-        raise WrongState("only a submitted response can be accepted")
+        raise WrongState("only a submitted response can be accepted", code="not_submitted")
     submission = session.get(ResponseSubmission, invitation.reviewed_submission_id)
     response = invitation.response
     version = response.questionnaire_version
@@ -512,7 +529,9 @@ def add_evidence(
     if response.status != ResponseStatus.DRAFT:
         raise ResponseLocked("this response has been submitted; evidence can no longer change")
     if not definition_of(response).has_question(question_key):
-        raise PortalError(f"unknown question: {question_key}")
+        raise PortalError(
+            f"unknown question: {question_key}", code="unknown_question", keys=question_key
+        )
     stored = store_upload(stream, filename, folder, allowed=EVIDENCE_TYPES, max_bytes=max_bytes)
     evidence = Evidence(
         response_id=response.id,

@@ -14,12 +14,18 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
 class AccountError(ValueError):
-    """A user-facing problem with account data."""
+    """A user-facing problem with account data; `code` lets the web layer translate it."""
+
+    def __init__(self, message: str, code: str = "account_error"):
+        super().__init__(message)
+        self.code = code
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(
+            f"passwords need at least {MIN_PASSWORD_LENGTH} characters", "password_too_short"
+        )
     return generate_password_hash(password, method="scrypt")
 
 
@@ -36,7 +42,7 @@ def create_user(
     """A user with one membership; emails are unique and stored lower-case."""
     email = email.strip().lower()
     if session.scalars(select(User).where(User.email == email)).first():
-        raise AccountError(f"a user with email {email} already exists")
+        raise AccountError(f"a user with email {email} already exists", "email_taken")
     user = User(
         email=email,
         display_name=display_name,

@@ -36,6 +36,7 @@ from supplychain.models import (
 from supplychain.tenancy import NotFound, get_scoped, scoped
 from web import get_db, get_settings
 from web.auth import BRAND_ROLES, current_org_id, roles_required
+from web.errors import describe
 
 bp = Blueprint("campaigns", __name__, url_prefix="/console")
 
@@ -174,7 +175,7 @@ def launch(campaign_id: str):
         )
     except campaign_service.CampaignError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return redirect(url_for("campaigns.campaign_detail", campaign_id=campaign_id))
     db.commit()
     campaign_service.schedule_reminders(settings, campaign, base_url=public_base_url())
@@ -302,7 +303,7 @@ def decide(invitation_id: str):
         response_service.return_for_revision(db, invitation, comments, user_id=g.user.id)
     except response_service.PortalError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return redirect(url_for("campaigns.review", invitation_id=invitation_id))
     db.commit()
     flash(_("Returned to the supplier with your comments."), "info")

@@ -42,6 +42,7 @@ from supplychain.models import (
 from supplychain.tenancy import NotFound, parse_public_id
 from supplychain.uploads import UploadRejected
 from web import get_db, get_settings
+from web.errors import describe
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 MAX_LINKS_IN_SESSION = 20
@@ -180,7 +181,7 @@ def decline(invitation_id: str):
     try:
         service.decline(db, inv, reason=request.form.get("reason", ""), user_id=_actor_id())
     except service.PortalError as exc:
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return redirect(url_for("portal.invitation", invitation_id=invitation_id))
     db.commit()
     flash(_("You declined this questionnaire. Your customer has been told."), "info")
@@ -211,7 +212,7 @@ def claim(invitation_id: str):
             locale=str(get_locale()),
         )
     except AccountError as exc:
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return redirect(url_for("portal.invitation", invitation_id=invitation_id))
     db.commit()
     links = session.get("portal_links", {})
@@ -471,7 +472,7 @@ def upload_evidence(invitation_id: str):
         return redirect(back)
     except service.PortalError as exc:
         db.rollback()
-        flash(str(exc), "error")
+        flash(describe(exc), "error")
         return redirect(back)
     db.commit()
     flash(_("File uploaded: %(name)s", name=item.original_name), "info")
