@@ -96,6 +96,11 @@ def test_supplier_answers_brand_returns_then_accepts(
     page.wait_for_selector(".normalised")
     assert "120,000 kWh" in page.locator("[data-question=electricity_use]").inner_text()
 
+    # Typed but never explicitly saved: the autosave keeps it.
+    next_page(page)
+    page.fill("input[name='q.renewable_electricity_share']", "35")
+    page.wait_for_function("document.getElementById('autosave-status').textContent.length > 0")
+
     # Close the browser, come back with the same link: nothing typed is lost.
     supplier.close()
     supplier = browser.new_context(locale="zh-CN")
@@ -106,6 +111,7 @@ def test_supplier_answers_brand_returns_then_accepts(
     page.goto(page.url + "?section=activity_data")
     assert page.input_value("input[name='q.electricity_use.0.quantity.value']") == "120"
     next_page(page)  # renewable electricity
+    assert page.input_value("input[name='q.renewable_electricity_share']") == "35"
     next_page(page)  # scope 3
     radio(page, "q.scope3_known", "no")
     next_page(page)
