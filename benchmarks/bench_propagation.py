@@ -129,7 +129,6 @@ def timed_solve(S: sp.csr_matrix, e: np.ndarray) -> tuple[np.ndarray, float, dic
         "levels": plan.n_levels,
         "cyclic_components": plan.n_cycles,
         "largest_cycle": int(np.diff(plan.cycle_ptr).max(initial=1)),
-        "inflow": plan.inflow,
     }
     return total, elapsed, stats
 
@@ -197,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     # independent check on the original matrix: ‖T - SᵀT - e‖ / ‖e‖
     residual = float(np.linalg.norm(total - S.T @ total - e) / np.linalg.norm(e))
 
-    inflow = stats["inflow"]
+    # one sparse mat-vec with the input matrix, as the solver needs it: SᵀT (a CSC product)
+    inflow = S.T
     spmv_times = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     line = (
         f"propagation_solve_{label}: {solve_s:.2f} s (target ≤ {TARGET_SOLVE_S:.1f} s), "
         f"residual {residual:.1e}, peak RSS +{peak_gb:.2f} GB (target ≤ {TARGET_RSS_GB:.0f} GB)"
-        f" | spmv: {spmv_s:.3f} s (ratio {solve_s / spmv_s:.0f}x)"
+        f" | spmv {spmv_s:.3f} s (solve/spmv {solve_s / spmv_s:.0f}x)"
     )
     if not args.no_networkx:
         coo = S.tocoo()
@@ -221,10 +221,12 @@ def main(argv: list[str] | None = None) -> int:
         del coo
         _, acyclic_s, _ = timed_solve(S_acyclic, e)
         nx_total, nx_s, nx_build = networkx_baseline(S_acyclic, e)
-        ours, _, _ = timed_solve(S_acyclic, e)
+        ours, acyclic_again_s, _ = timed_solve(S_acyclic, e)
+        acyclic_s = min(acyclic_s, acyclic_again_s)
         agree = np.max(np.abs(nx_total - ours) / np.maximum(np.abs(ours), 1e-300))
         line += (
-            f" | networkx baseline: {nx_s:.1f} s (speed-up {nx_s / solve_s:.0f}x)"
+            f" | networkx baseline (acyclic subgraph) {nx_s:.1f} s "
+            f"(speed-up {nx_s / solve_s:.0f}x, target ≥ {TARGET_SPEEDUP:.0f}x)"
             f" [acyclic subgraph {S_acyclic.nnz:,} edges; graph build {nx_build:.1f} s not "
             f"counted; our solve on the same subgraph {acyclic_s:.2f} s = "
             f"{nx_s / acyclic_s:.0f}x; max rel. difference {agree:.1e}]"

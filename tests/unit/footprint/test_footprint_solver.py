@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supplychain.footprint import ClosedCycleError, plan_propagation, propagate
+from supplychain.footprint.solver import solve_with_plan
 
 
 def shares(n: int, entries: dict[tuple[int, int], float]) -> sp.csr_matrix:
@@ -148,3 +149,101 @@ def test_zero_share_edge_changes_nothing(system, k, i):
         (np.append(base.data, 0.0), (np.append(rows, k), np.append(cols, i))), shape=(n, n)
     )
     assert np.allclose(propagate(extended, e), T, rtol=1e-12, atol=0)
+
+
+def dense_solution(S: sp.spmatrix, e: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(np.eye(S.shape[0]) - S.toarray().T, e)
+
+
+def ring(n_ring: int, offset: int, share: float) -> dict[tuple[int, int], float]:
+    return {(offset + k, offset + (k + 1) % n_ring): share for k in range(n_ring)}
+
+
+def test_large_cycle_uses_sparse_lu_next_to_small_cycles():
+    # a 100-node ring (above DENSE_CYCLE_MAX) and a 2-node cycle fed by the same source,
+    # both selling to a brand; the ring also has a chord
+    big = 100
+    entries = ring(big, 1, 0.6)
+    entries[(5, 40)] = 0.2
+    entries[(0, 1)] = 0.3
+    entries[(0, big + 1)] = 0.3
+    entries[(big + 1, big + 2)] = 0.4
+    entries[(big + 2, big + 1)] = 0.5
+    brand = big + 3
+    entries[(10, brand)] = 0.1
+    entries[(big + 2, brand)] = 0.2
+    S = shares(brand + 1, entries)
+    e = np.random.default_rng(3).uniform(0, 100, brand + 1)
+    plan = plan_propagation(S)
+    assert sorted(np.diff(plan.cycle_ptr).tolist()) == [2, big]
+    T = propagate(S, e)
+    assert np.allclose(T, dense_solution(S, e), rtol=1e-10)
+
+
+def test_large_closed_cycle_is_rejected():
+    S = shares(80, ring(80, 0, 1.0))
+    with pytest.raises(ClosedCycleError):
+        propagate(S, np.ones(80))
+
+
+def test_closed_cycle_downstream_of_a_leaky_one_is_rejected():
+    entries = {(0, 1): 0.5, (1, 0): 0.5, (1, 2): 0.5, (2, 3): 1.0, (3, 2): 1.0}
+    with pytest.raises(ClosedCycleError):
+        propagate(shares(4, entries), np.ones(4))
+
+
+def test_acyclic_plan_skips_cycle_detection():
+    S = shares(5, {(0, 2): 0.5, (1, 2): 0.5, (2, 3): 0.9, (3, 4): 0.5, (0, 4): 0.25})
+    plan = plan_propagation(S)
+    assert plan.n_cycles == 0 and plan.n_components == 5
+    assert [sorted(level.tolist()) for level in plan.levels] == [[0, 1], [2], [3], [4]]
+
+
+def test_empty_and_edgeless_networks():
+    assert propagate(sp.csr_matrix((0, 0)), np.zeros(0)).shape == (0,)
+    e = np.array([1.0, 2.0, 3.0])
+    assert np.array_equal(propagate(sp.csr_matrix((3, 3)), e), e)
+
+
+def layered_network(n: int, m: int, seed: int, back_fraction: float = 0.02) -> sp.csr_matrix:
+    """Random tiered network with some reversed edges (supplier cycles), shuffled ids."""
+    rng = np.random.default_rng(seed)
+    tier = np.sort(rng.integers(0, 8, n))
+    sup = rng.integers(0, n, m)
+    cus = rng.integers(0, n, m)
+    keep = tier[sup] < tier[cus]
+    sup, cus = sup[keep], cus[keep]
+    back = rng.random(sup.size) < back_fraction  # trade in both directions: 2-cycles and more
+    sup, cus = np.concatenate([sup, cus[back]]), np.concatenate([cus, sup[back]])
+    perm = rng.permutation(n)
+    S = sp.csr_matrix((rng.random(sup.size) + 0.05, (perm[sup], perm[cus])), shape=(n, n))
+    out = np.asarray(S.sum(axis=1)).ravel()
+    scale = rng.uniform(0.3, 0.95, n) / np.where(out > 0, out, 1)
+    return sp.csr_matrix(sp.diags(scale) @ S)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_layered_network_matches_sparse_direct_solve(seed):
+    from scipy.sparse.linalg import spsolve
+
+    S = layered_network(6000, 30000, seed)
+    e = np.random.default_rng(seed).lognormal(3, 1, (6000, 2))
+    plan = plan_propagation(S)
+    assert plan.n_cycles > 0
+    # every edge runs from an earlier level to a later one, or stays inside one cycle
+    level = np.empty(S.shape[0], dtype=int)
+    for k, nodes in enumerate(plan.levels):
+        level[nodes] = k
+    comp = np.full(S.shape[0], -1)
+    for j, members in enumerate(plan.cyclic_components):
+        comp[members] = j
+    coo = S.tocoo()
+    same_cycle = (comp[coo.row] >= 0) & (comp[coo.row] == comp[coo.col])
+    assert np.all((level[coo.row] < level[coo.col]) | same_cycle)
+    assert np.all(level[coo.row][same_cycle] == level[coo.col][same_cycle])
+    T = solve_with_plan(plan, e)
+    A = (sp.eye(S.shape[0]) - S.T).tocsc()
+    for j in range(e.shape[1]):
+        assert np.allclose(T[:, j], spsolve(A, e[:, j]), rtol=1e-10)
+    assert plan.residual(T, e) < 1e-12
+    assert np.allclose(propagate(S, e[:, 0]), T[:, 0], rtol=1e-12)
