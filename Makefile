@@ -22,7 +22,7 @@ translations: $(STAMP)
 
 run: install
 	$(BIN)/supplychain db upgrade
-	$(BIN)/supplychain demo --if-empty
+	$(BIN)/supplychain demo --if-empty --base-url http://$(HOST):$(PORT)
 	@echo ""
 	@echo "  Brand console:   http://$(HOST):$(PORT)/console/suppliers"
 	@echo "  Sign in:         http://$(HOST):$(PORT)/login"

@@ -114,7 +114,14 @@ def _drive(session: Session, invitation: Invitation, status: str, rng: random.Ra
         responses.accept(session, invitation, user_id=None)
 
 
-def load_campaigns(session: Session, settings: Settings, brand: Organization, *, seed: int = 7):
+def load_campaigns(
+    session: Session,
+    settings: Settings,
+    brand: Organization,
+    *,
+    seed: int = 7,
+    base_url: str = DEMO_BASE_URL,
+):
     """Create and drive the demo campaigns in the caller's transaction."""
     rng = random.Random(seed + 1)
     version = install_shipped(session)[0]
@@ -129,7 +136,7 @@ def load_campaigns(session: Session, settings: Settings, brand: Organization, *,
         supplier_filter=campaigns.SupplierFilter(tiers=[1]),
         message="请于截止日期前填写。Please answer by the deadline.",
     )
-    result = campaigns.launch(session, settings, running, base_url=DEMO_BASE_URL)
+    result = campaigns.launch(session, settings, running, base_url=base_url)
     invitations = sorted(result.invited, key=lambda i: i.supplier_relationship.supplier_code)
     contact = next(i for i in invitations if i.contact_email == "supplier@demo.example")
     # The demo supplier login gets a returned response to work on.
@@ -137,12 +144,12 @@ def load_campaigns(session: Session, settings: Settings, brand: Organization, *,
     others = [i for i in invitations if i is not contact]
     for invitation, status in zip(others, RUNNING_PLAN, strict=False):
         _drive(session, invitation, status, rng)
-    _late_pilot(session, settings, brand, version, rng)
+    _late_pilot(session, settings, brand, version, rng, base_url)
     session.flush()
     return running
 
 
-def _late_pilot(session, settings, brand, version, rng) -> Campaign:
+def _late_pilot(session, settings, brand, version, rng, base_url) -> Campaign:
     """An earlier campaign past its deadline: some answered, the rest overdue."""
     pilot = campaigns.create_campaign(
         session,
@@ -153,7 +160,7 @@ def _late_pilot(session, settings, brand, version, rng) -> Campaign:
         deadline=date.today() - timedelta(days=10),
         supplier_filter=campaigns.SupplierFilter(tiers=[1], categories=["Textiles", "Packaging"]),
     )
-    result = campaigns.launch(session, settings, pilot, base_url=DEMO_BASE_URL)
+    result = campaigns.launch(session, settings, pilot, base_url=base_url)
     for index, invitation in enumerate(result.invited):
         if index % 3 == 0:
             _drive(session, invitation, "accepted", rng)

@@ -99,7 +99,13 @@ def worker(burst: bool) -> None:
 @click.option("--suppliers", "supplier_count", default=300, show_default=True, type=int)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="do nothing when the demo brand already exists")
-def demo(supplier_count: int, seed: int, if_empty: bool) -> None:
+@click.option(
+    "--base-url",
+    default=lambda: os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    show_default="PUBLIC_BASE_URL or http://127.0.0.1:5000",
+    help="portal address used in the demo invitation links",
+)
+def demo(supplier_count: int, seed: int, if_empty: bool, base_url: str) -> None:
     """Load deterministic demo data: one brand, suppliers over three tiers, a spend ledger."""
     from supplychain import demo as demo_data
 
@@ -118,7 +124,7 @@ def demo(supplier_count: int, seed: int, if_empty: bool) -> None:
         # The CLI is the entry point that ties the layers together for the demo.
         from questionnaires.demo import load_campaigns, status_counts
 
-        load_campaigns(session, settings, brand, seed=seed)
+        load_campaigns(session, settings, brand, seed=seed, base_url=base_url)
         counts = status_counts(session, brand)
         footprint_line = demo_data.load_footprint(session, brand)
     click.echo(summary.describe())

@@ -675,3 +675,31 @@ class FootprintPath(Base):
     source: Mapped[str] = mapped_column(String(32))
     contribution_kg: Mapped[Decimal] = mapped_column(Numeric(20, 3))
     share_of_total: Mapped[float | None] = mapped_column()
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+class ApiKey(PublicIdMixin, Base):
+    """A bearer key for the JSON API: acts as one user within one organisation they belong to.
+
+    Only the SHA-256 of the key is stored; `prefix` lets people tell their keys apart.
+    """
+
+    __tablename__ = "api_key"
+    tenant_column = "organization_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+    organization: Mapped[Organization] = relationship()

@@ -71,7 +71,7 @@ def test_supplier_answers_brand_returns_then_accepts(
     page.click("#start")
 
     # Company profile
-    page.fill("textarea[name='q.company_name']", "苏州立新精密五金有限公司")
+    page.fill("[name='q.company_name']", "苏州立新精密五金有限公司")
     choose(page, "q.country", "CN")
     page.fill("input[name='q.reporting_year']", "2025")
     choose(page, "q.organisational_boundary", "operational_control")
@@ -79,7 +79,7 @@ def test_supplier_answers_brand_returns_then_accepts(
     page.fill("input[name='q.revenue.currency']", "CNY")
     page.fill("input[name='q.employees']", "180")
     choose(page, "q.sector_code_system", "naics")
-    page.fill("textarea[name='q.sector_code']", "332119")
+    page.fill("[name='q.sector_code']", "332119")
     next_page(page)
     choose(page, "q.emissions_method", "activity")
     next_page(page)
@@ -169,7 +169,8 @@ def test_supplier_answers_brand_returns_then_accepts(
     # The supplier sees the comment, fixes the share and resubmits.
     page.goto(invitation_url)
     page.click("#continue")
-    page.goto(page.url.split("?")[0] + "?section=allocation")
+    page.click("#returned-comments a")  # the comment links to its question
+    page.wait_for_url(re.compile(r"section=allocation"))
     assert (
         "Please base the share on tonnage."
         in page.locator("[data-question=allocation_share]").inner_text()
