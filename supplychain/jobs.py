@@ -32,6 +32,38 @@ def _resolve(func_path: str) -> Callable[..., dict[str, Any]]:
     return getattr(importlib.import_module(module_name), attr)
 
 
+def _record(database_url: str, func_path: str, kind: str, organization_id, created_by_id, params):
+    """The job as users see it, committed before anything runs."""
+    _resolve(func_path)
+    with unit_of_work(database_url) as session:
+        job = JobRecord(
+            kind=kind,
+            status=JobStatus.QUEUED,
+            organization_id=organization_id,
+            created_by_id=created_by_id,
+            params=dict(params or {}),
+        )
+        session.add(job)
+    return job
+
+
+def _hand_to_rq(database_url: str, job: JobRecord, func_path: str, enqueue) -> JobRecord:
+    """Enqueue `execute` for the recorded job and remember RQ's id for it."""
+    rq_job = enqueue(
+        execute,
+        database_url,
+        job.id,
+        func_path,
+        job.params,
+        job_timeout=JOB_TIMEOUT_SECONDS,
+        description=f"{job.kind} #{job.public_id}",
+    )
+    with unit_of_work(database_url) as session:
+        record = session.get(JobRecord, job.id)
+        record.rq_job_id = rq_job.id
+        return record
+
+
 def submit(
     database_url: str,
     redis_url: str | None,
@@ -43,32 +75,10 @@ def submit(
     params: dict[str, Any] | None = None,
 ) -> JobRecord:
     """Record the job, then run it: through RQ if Redis is configured, else right here."""
-    _resolve(func_path)
-    params = dict(params or {})
-    with unit_of_work(database_url) as session:
-        job = JobRecord(
-            kind=kind,
-            status=JobStatus.QUEUED,
-            organization_id=organization_id,
-            created_by_id=created_by_id,
-            params=params,
-        )
-        session.add(job)
+    job = _record(database_url, func_path, kind, organization_id, created_by_id, params)
     if redis_url:
-        queue = get_queue(redis_url)
-        rq_job = queue.enqueue(
-            execute,
-            database_url,
-            job.id,
-            func_path,
-            params,
-            job_timeout=JOB_TIMEOUT_SECONDS,
-            description=f"{kind} #{job.public_id}",
-        )
-        with unit_of_work(database_url) as session:
-            session.get(JobRecord, job.id).rq_job_id = rq_job.id
-    else:
-        execute(database_url, job.id, func_path, params)
+        return _hand_to_rq(database_url, job, func_path, get_queue(redis_url).enqueue)
+    execute(database_url, job.id, func_path, job.params)
     with unit_of_work(database_url) as session:
         return session.get(JobRecord, job.id)
 
@@ -84,27 +94,11 @@ def schedule(
     params: dict[str, Any] | None = None,
 ) -> JobRecord:
     """Record a job and hand it to RQ's scheduler to run at `run_at` (a worker runs it)."""
-    _resolve(func_path)
-    params = dict(params or {})
-    with unit_of_work(database_url) as session:
-        job = JobRecord(
-            kind=kind, status=JobStatus.QUEUED, organization_id=organization_id, params=params
-        )
-        session.add(job)
-    rq_job = get_queue(redis_url).enqueue_at(
-        run_at,
-        execute,
-        database_url,
-        job.id,
-        func_path,
-        params,
-        job_timeout=JOB_TIMEOUT_SECONDS,
-        description=f"{kind} #{job.public_id} at {run_at.isoformat()}",
+    job = _record(database_url, func_path, kind, organization_id, None, params)
+    queue = get_queue(redis_url)
+    return _hand_to_rq(
+        database_url, job, func_path, lambda *a, **kw: queue.enqueue_at(run_at, *a, **kw)
     )
-    with unit_of_work(database_url) as session:
-        record = session.get(JobRecord, job.id)
-        record.rq_job_id = rq_job.id
-        return record
 
 
 def execute(database_url: str, job_id: int, func_path: str, params: dict[str, Any]) -> dict:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from supplychain import jobs
 from supplychain.db import unit_of_work
 from supplychain.models import JobRecord, JobStatus, SupplierRelationship
 from tests.support import builders
+from tests.support.workers import run_burst_worker
 
 pytestmark = pytest.mark.integration
 
@@ -90,20 +88,7 @@ def test_job_runs_through_a_real_rq_worker(any_db_url, redis_server, tmp_path):
     assert job.rq_job_id
     assert _relationship_count(any_db_url) == 0
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": any_db_url,
-        "REDIS_URL": redis_server.url,
-        "SUPPLYCHAIN_INSTANCE": str(tmp_path / "instance"),
-    }
-    worker = subprocess.run(
-        [sys.executable, "-m", "supplychain.cli", "worker", "--burst"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert worker.returncode == 0, worker.stderr
+    run_burst_worker(any_db_url, redis_server.url, tmp_path / "instance")
 
     with unit_of_work(any_db_url) as s:
         finished = s.get(JobRecord, job.id)

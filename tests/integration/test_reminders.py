@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,6 +14,7 @@ from supplychain.db import unit_of_work
 from supplychain.mail import read_outbox
 from supplychain.models import Invitation, InvitationStatus, JobRecord, JobStatus
 from tests.support import campaigns as cs
+from tests.support.workers import run_burst_worker
 
 pytestmark = pytest.mark.integration
 
@@ -50,20 +48,7 @@ def test_scheduled_reminder_runs_on_a_real_worker(any_db_url, redis_server, tmp_
     )
     assert job.status == JobStatus.QUEUED
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": any_db_url,
-        "REDIS_URL": redis_server.url,
-        "SUPPLYCHAIN_INSTANCE": str(instance),
-    }
-    worker = subprocess.run(
-        [sys.executable, "-m", "supplychain.cli", "worker", "--burst"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert worker.returncode == 0, worker.stderr
+    run_burst_worker(any_db_url, redis_server.url, instance)
 
     with unit_of_work(any_db_url) as s:
         record = s.get(JobRecord, job.id)

@@ -14,37 +14,18 @@ from supplychain.config import Settings
 from supplychain.mail import read_outbox
 from supplychain.models import Campaign, Organization, Role, SupplierRelationship
 from tests.support import builders
+from tests.support import questionnaire_samples as samples
 
 LINK = re.compile(r"http://[^\s]+/portal/i/[A-Za-z0-9_\-]+")
 
+# A complete activity-data answer set for the shipped questionnaire, reporting year 2025.
 BASE_ANSWERS = {
+    **samples.BASE_ANSWERS,
+    **samples.ACTIVITY,
     "company_name": "宁波永信五金制品有限公司",
-    "country": "CN",
     "reporting_year": 2025,
-    "organisational_boundary": "operational_control",
-    "revenue": {"amount": "8000000.00", "currency": "CNY"},
-    "employees": 120,
     "sector_code_system": "naics",
     "sector_code": "332119",
-    "scope3_known": False,
-    "data_source_emissions": "production_records",
-    "data_source_revenue": "audited_accounts",
-    "verified_third_party": False,
-    "has_target": False,
-    "sbti_status": "none",
-    "board_oversight": True,
-    "has_responsible_manager": False,
-    "engages_own_suppliers": False,
-    "allocation_method": "revenue_share",
-    "allocation_share": 15,
-    "allocation_basis": "Sales to this customer were 1.2 M of 8 M CNY.",
-    "allocation_uncertainty_pct": 10,
-    "data_source_allocation": "finance_records",
-    "emissions_method": "activity",
-    "electricity_use": [
-        {"site": "Plant 1", "grid_region": "CN", "quantity": {"value": 100000, "unit": "kWh"}}
-    ],
-    "fuel_use": [{"fuel": "diesel", "quantity": {"value": 10, "unit": "t"}}],
 }
 
 

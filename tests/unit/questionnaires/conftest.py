@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 import pytest
-from questionnaire_samples import ACTIVITY, BASE_ANSWERS, TOTALS
 
 from questionnaires import load_shipped
+from tests.support.questionnaire_samples import ACTIVITY, BASE_ANSWERS, TOTALS
 
 
 @pytest.fixture(scope="session")

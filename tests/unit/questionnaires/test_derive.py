@@ -7,7 +7,6 @@ from dataclasses import fields
 from decimal import Decimal
 
 import pytest
-from questionnaire_samples import REF
 
 from questionnaires import (
     DerivedDisclosure,
@@ -15,6 +14,7 @@ from questionnaires import (
     derive_disclosure,
     maturity_points,
 )
+from tests.support.questionnaire_samples import REF
 
 activity_emissions = pytest.importorskip("spend_factors").activity_emissions
 

@@ -7,9 +7,9 @@ import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from questionnaire_samples import ACTIVITY, BASE_ANSWERS, REF
 
 from questionnaires import derive_disclosure, load_shipped, normalise_answers
+from tests.support.questionnaire_samples import ACTIVITY, BASE_ANSWERS, REF
 
 DEFINITION = load_shipped("supplier_climate_disclosure", 1)
 KWH_PER = {"kWh": 1.0, "MWh": 1000.0, "GJ": 1e9 / 3.6e6}
