@@ -213,5 +213,8 @@ def read_edges_csv(path: str | Path, node_ids: set[str] | None = None) -> CsvTab
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a result table (10 significant digits, blank for unknown)."""
-    frame.to_csv(path, index=False, float_format="%.10g", na_rep="")
+    """Write a result table (10 significant digits, blank for unknown); node ids come from
+    user files, so text cells that a spreadsheet would run as formulas are neutralised."""
+    from spend_factors import neutralise_formulas
+
+    neutralise_formulas(frame).to_csv(path, index=False, float_format="%.10g", na_rep="")

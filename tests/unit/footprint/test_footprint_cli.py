@@ -199,3 +199,16 @@ def test_adapter_converts_spend_to_revenue_basis_and_estimates_gaps():
     assert e.loc["mill", "share_used"] == pytest.approx(11000 / 100000)
     assert e.loc["loom", "allocated_kg_co2e"] == pytest.approx(2000 * 1.1 * 0.5)
     assert r.total() == pytest.approx(0.11 * 1000 + 1100)
+
+
+def test_result_csv_neutralises_formula_like_node_ids(tmp_path):
+    import pandas as pd
+
+    from supplychain.footprint.csv_io import write_csv
+
+    out = tmp_path / "r.csv"
+    write_csv(
+        pd.DataFrame({"node_id": ["=HYPERLINK(1)", "@x", "plain"], "kg": [1.5, -2.0, 3.0]}), out
+    )
+    text = out.read_text()
+    assert "'=HYPERLINK(1)" in text and "'@x" in text and ",-2" in text
