@@ -7,10 +7,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from supplychain import migrate
 from supplychain.db import session_factory
 from tests.support.servers import PostgresServer, RedisServer
+
+# Shared, noisy machines: no per-example deadlines. In CI the examples are derandomised so a
+# run can be repeated exactly; locally they stay random to keep finding new cases.
+hypothesis_settings.register_profile("default", deadline=None, print_blob=True)
+hypothesis_settings.register_profile("ci", deadline=None, print_blob=True, derandomize=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
