@@ -52,3 +52,11 @@ def test_supplier_contact_lands_on_their_questionnaires(page, live_server):
     assert "Aurora Devices" in page.locator("#portal-invitations").inner_text()
     response = page.goto(f"{live_server['url']}/console/suppliers")
     assert response.status == 403
+
+
+def test_demo_footprint_run_is_visible(page, live_server):
+    sign_in(page, live_server["url"], "sustainability@demo.example")
+    page.wait_for_url(re.compile(r"/console/suppliers"))
+    page.click("nav a[href='/console/footprint']")
+    assert page.locator("#run-total").inner_text().strip() != ""
+    assert page.locator("table").count() >= 4  # by tier, by method, hotspots, paths
