@@ -73,6 +73,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", 4)
+            # A gthread worker keeps every keep-alive connection it accepts; capping them makes
+            # the other workers take their share instead of idling (measured by bench_web).
+            self.cfg.set("worker_connections", 32)
             self.cfg.set("accesslog", "-")
 
         def load(self):
@@ -281,6 +284,10 @@ def send_reminders(base_url: str, on_date: str | None) -> None:
 
 def _attach_subcommands() -> None:
     """Commands that live with their own packages."""
+    from supplychain.api_keys import api_key_command, revoke_api_key_command
+
+    users.add_command(api_key_command)
+    users.add_command(revoke_api_key_command)
     from spend_factors.cli import factors, spend
     from supplychain.footprint.cli import footprint
     from supplychain.import_cli import import_group

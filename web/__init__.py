@@ -63,13 +63,15 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
     app.context_processor(template_helpers)
 
-    from web import auth, campaigns, console, footprint, portal
+    from web import api, auth, campaigns, console, footprint, portal
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(footprint.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
     app.add_url_rule("/", endpoint="index", view_func=auth.home)
     return app
 
@@ -114,11 +116,26 @@ def get_settings() -> Settings:
     return current_app.extensions["settings"]
 
 
+def _api_error(code: str, message: str, status: int):
+    """URLs under /api/ answer JSON errors even when no API route matched."""
+    from flask import jsonify
+
+    return jsonify(error={"code": code, "message": message}), status
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def _not_found(_exc):
+        if request.path.startswith("/api/"):
+            return _api_error("not_found", "no such resource", 404)
         return render_template("errors/error.html", code=404), 404
+
+    @app.errorhandler(405)
+    def _method_not_allowed(_exc):
+        if request.path.startswith("/api/"):
+            return _api_error("method_not_allowed", f"{request.method} is not allowed here", 405)
+        return render_template("errors/error.html", code=405), 405
 
     @app.errorhandler(403)
     def _forbidden(_exc):
@@ -126,6 +143,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(_exc):
+        if request.path.startswith("/api/"):
+            return _api_error("payload_too_large", "the request body is too large", 413)
         return render_template("errors/error.html", code=413), 413
 
     @app.errorhandler(CSRFError)

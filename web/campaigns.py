@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from questionnaires import campaigns as campaign_service
 from questionnaires import responses as response_service
@@ -28,6 +28,7 @@ from supplychain.models import (
     Evidence,
     Invitation,
     Organization,
+    Questionnaire,
     QuestionnaireVersion,
     ResponseSubmission,
     SupplierRelationship,
@@ -83,7 +84,12 @@ def _filter_options(db, brand_id: int) -> dict:
         }
     )
     versions = db.scalars(
-        select(QuestionnaireVersion).where(QuestionnaireVersion.status == VersionStatus.PUBLISHED)
+        select(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(
+            QuestionnaireVersion.status == VersionStatus.PUBLISHED,
+            or_(Questionnaire.owner_id.is_(None), Questionnaire.owner_id == brand_id),
+        )
     ).all()
     return {"categories": categories, "countries": countries, "versions": versions}
 
@@ -104,11 +110,10 @@ def new_campaign():
             statuses=form.getlist("statuses") or ["active"],
             top_by_spend=int(form["top_by_spend"]) if form.get("top_by_spend") else None,
         )
-        version = db.scalars(
-            select(QuestionnaireVersion).where(
-                QuestionnaireVersion.public_id == _uuid(form.get("version", ""))
-            )
-        ).first()
+        version = next(
+            (v for v in options["versions"] if v.public_id == _uuid(form.get("version", ""))),
+            None,
+        )
         if version is None:
             raise campaign_service.CampaignError(_("Choose a questionnaire."))
         campaign = campaign_service.create_campaign(

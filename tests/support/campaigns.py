@@ -86,3 +86,10 @@ def links_in_outbox(settings: Settings) -> list[tuple[str, str]]:
         for link in dict.fromkeys(LINK.findall(message.get_content())):
             found.append((message["To"], link))
     return found
+
+
+def shipped_definition() -> dict:
+    """The shipped questionnaire as a plain dict, for tests that derive their own versions."""
+    from questionnaires import load_shipped
+
+    return load_shipped("supplier_climate_disclosure").to_dict()

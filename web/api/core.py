@@ -18,7 +18,7 @@ from marshmallow import Schema
 from sqlalchemy import Select, func, select
 
 from supplychain.api_keys import authenticate_api_key
-from supplychain.models import ApiKey, Membership, Role
+from supplychain.models import Role
 from web import get_db
 from web.api.errors import ApiError, register_error_handlers
 
@@ -73,10 +73,6 @@ def _authenticate(roles: tuple[Role, ...]) -> None:
         raise ApiError(403, "forbidden", "this API key's role may not use this endpoint")
 
 
-def current_membership() -> Membership:
-    return g.api_membership
-
-
 def org_id() -> int:
     """The tenant every query of this request is scoped to: the key's organisation."""
     return g.api_membership.organization_id
@@ -84,10 +80,6 @@ def org_id() -> int:
 
 def user_id() -> int:
     return g.api_key.user_id
-
-
-def current_key() -> ApiKey:
-    return g.api_key
 
 
 def _json_body() -> dict[str, Any]:

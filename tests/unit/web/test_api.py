@@ -669,6 +669,7 @@ def test_submit_refused_then_returned_fixed_and_accepted_as_a_disclosure(client,
     assert disclosure["provenance"]["scope1_kg"]["method"] == "computed-from-activity"
     assert disclosure["provenance"]["scope1_kg"]["submission"] == 2
 
+    assert disclosure["created_at"].endswith("+00:00")  # UTC offset even from SQLite
     one = call(client, "GET", f"{V1}/disclosures/{disclosure['id']}", brand).get_json()
     assert one == disclosure
     assert (
@@ -730,3 +731,13 @@ def test_openapi_document_covers_every_route_and_schema(api_app, client):
     assert "kg CO2e" in scope1["description"]
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(doc)
+
+
+def test_unmatched_api_urls_answer_json(app):
+    client = app.test_client()
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "not_found"
+    wrong = client.delete("/api/openapi.json")
+    assert wrong.status_code == 405
+    assert wrong.get_json()["error"]["code"] == "method_not_allowed"

@@ -413,3 +413,30 @@ def test_overdue_suppliers_are_listed(csrf_off, sqlite_url, settings):
     page = client.get(f"/console/campaigns/{public_id}").get_data(True)
     invitations_table = page.split('id="invitations"', 1)[1]
     assert 'id="overdue"' in page and invitations_table.count('data-status="overdue"') == 2
+
+
+def test_console_offers_only_shipped_and_own_questionnaires(csrf_off, sqlite_url, launched):
+    from questionnaires.publishing import create_draft, publish
+    from tests.support import builders
+
+    with unit_of_work(sqlite_url) as s:
+        other = builders.brand(s, "rival")
+        own_definition = cs.shipped_definition()
+        own_definition["key"] = "rival_private_survey"
+        own_definition["title"] = {"en": "Rival private survey", "zh": "对手的内部问卷"}
+        secret = publish(s, create_draft(s, own_definition, owner_id=other.id))
+        secret_id = str(secret.public_id)
+    client = csrf_off.test_client()
+    login(client, "buyer@acme.example")
+    page = client.get("/console/campaigns/new").get_data(as_text=True)
+    assert "Rival private survey" not in page and secret_id not in page
+    refused = client.post(
+        "/console/campaigns/new",
+        data={
+            "name": "x",
+            "version": secret_id,
+            "reporting_year": "2025",
+            "deadline": "2030-01-01",
+        },
+    )
+    assert refused.status_code == 400
