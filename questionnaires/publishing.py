@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from typing import Any
 
 from sqlalchemy import select
@@ -102,6 +103,32 @@ def install_shipped(session: Session) -> list[QuestionnaireVersion]:
             continue
         installed.append(publish(session, create_draft(session, definition)))
     return installed
+
+
+_LOADED: dict[str, object] = {}
+_LOADED_LOCK = threading.Lock()
+MAX_LOADED = 64
+
+
+def definition_for(version: QuestionnaireVersion):
+    """The loaded definition of a stored version, built once per distinct definition.
+
+    Loading validates the whole definition (tens of milliseconds), far more than a portal page
+    costs otherwise; the loaded tree is immutable, so one copy serves every request. Published
+    versions are keyed by their frozen checksum, drafts by the checksum of their current JSON.
+    """
+    from questionnaires import load_definition
+
+    key = version.definition_sha256 if version.status == VersionStatus.PUBLISHED else None
+    key = key or definition_checksum(version.definition)
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = load_definition(version.definition)
+        with _LOADED_LOCK:
+            if len(_LOADED) >= MAX_LOADED:
+                _LOADED.pop(next(iter(_LOADED)))
+            _LOADED[key] = loaded
+    return loaded
 
 
 def is_frozen(version: QuestionnaireVersion) -> bool:

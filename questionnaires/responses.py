@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from questionnaires.campaigns import set_status
+from questionnaires.publishing import definition_for
 from questionnaires.tokens import hash_token
 from supplychain import audit
 from supplychain.models import (
@@ -217,7 +218,7 @@ def _prefill(
     session: Session, supplier_id: int, version: QuestionnaireVersion, year: int
 ) -> dict[str, Any]:
     """Carry over the supplier's latest earlier answers to the same questionnaire."""
-    from questionnaires import carry_over_answers, load_definition
+    from questionnaires import carry_over_answers
 
     previous = session.scalars(
         select(QuestionnaireResponse)
@@ -233,15 +234,13 @@ def _prefill(
         return {}
     return carry_over_answers(
         previous.answers,
-        load_definition(previous.questionnaire_version.definition),
-        load_definition(version.definition),
+        definition_for(previous.questionnaire_version),
+        definition_for(version),
     )
 
 
 def definition_of(response: QuestionnaireResponse):
-    from questionnaires import load_definition
-
-    return load_definition(response.questionnaire_version.definition)
+    return definition_for(response.questionnaire_version)
 
 
 @dataclass
