@@ -43,8 +43,9 @@ SHARE_SUM_SLACK = 1e-9
 #: with a sparse LU factorisation.
 DENSE_CYCLE_MAX = 32
 
-#: rounds of the peeling with more nodes than this gather their rows with ``S[nodes]``.
-_ROW_SELECT_MIN = 2000
+#: rounds of the peeling that release more than ``1 / _BINCOUNT_RATIO`` customer entries per
+#: node count their customers with ``np.bincount`` instead of a scatter.
+_BINCOUNT_RATIO = 4
 
 #: a column of ``I - M_cc`` summing to at most this is "closed" (no leak out of the cycle).
 _CLOSED_TOL = 1e-12
@@ -278,31 +279,24 @@ def _find_cycles(S: sp.csr_matrix) -> _Cycles:
     )
 
 
-@dataclass
-class _LevelRows:
-    """One level found by the peeling: its nodes and their rows of ``S``."""
-
-    nodes: np.ndarray  # nodes outside cycles first, then cycle members (contiguous per cycle)
-    n_single: int
-    data: np.ndarray  # the level's rows of S, concatenated in ``nodes`` order
-    customers: np.ndarray
-
-
 def _peel(
-    S: sp.csr_matrix,
+    indptr: np.ndarray,
+    indices: np.ndarray,
     pending: np.ndarray,
     released: np.ndarray,
     cycles: _Cycles | None,
-    out: list[_LevelRows],
+    out: list[tuple[np.ndarray, int]],
 ) -> int:
-    """Vectorised Kahn's algorithm on the rows of ``S`` (suppliers → customers).
+    """Vectorised Kahn's algorithm on the CSR rows ``indptr``/``indices`` of ``S``.
 
     ``pending[k]`` counts the unprocessed suppliers of key ``k`` (a node, or the first member
     of a cycle, which stands for the whole cycle).  Each round takes every released key,
-    gathers the rows of all its nodes in one sparse row selection and releases the keys whose
-    count drops to zero.  Returns the number of nodes placed.
+    gathers the customers of all its nodes and releases the keys whose count drops to zero.
+    Appends ``(nodes, n_single)`` per level (nodes outside cycles first, then cycle members,
+    contiguous per cycle) and returns the number of nodes placed.
     """
-    scratch = np.empty(S.shape[0], dtype=np.intp)
+    n = pending.size
+    scratch = np.empty(n, dtype=np.intp)
     done = 0
     while released.size:
         if cycles is None:
@@ -313,39 +307,38 @@ def _peel(
             single = released[~is_cyc]
             inner = cycles.members[_gather_ranges(cycles.ptr, comp[is_cyc])]
             nodes, n_single = np.concatenate([single, inner]), single.size
-        if nodes.size > _ROW_SELECT_MIN:
-            rows = S[nodes]  # one C pass; its fixed cost only pays off on large rounds
-            data, customers = rows.data, rows.indices
-        else:
-            entries = _gather_ranges(S.indptr, nodes)
-            data, customers = S.data[entries], S.indices[entries]
-        keys = customers.astype(np.intp) if cycles is None else cycles.key[customers]
-        np.subtract.at(pending, keys, 1)
-        out.append(_LevelRows(nodes, n_single, data, customers))
+        out.append((nodes, n_single))
         done += nodes.size
-        released = _unique_stamp(keys[pending[keys] == 0], scratch)
+        keys = indices[_gather_ranges(indptr, nodes)]
+        if cycles is not None:
+            keys = cycles.key[keys]
+        if keys.size * _BINCOUNT_RATIO > n:  # large round: dense counts, no scatter
+            hits = np.bincount(keys, minlength=n)
+            pending -= hits
+            released = np.flatnonzero((pending == 0) & (hits > 0))
+        else:
+            np.subtract.at(pending, keys, 1)
+            released = _unique_stamp(keys[pending[keys] == 0], scratch)
     return done
 
 
 def _kahn_levels(
     S: sp.csr_matrix,
-) -> tuple[list[_LevelRows], int, np.ndarray, _Cycles | None]:
+) -> tuple[list[tuple[np.ndarray, int]], _Cycles | None]:
     """Level order of the nodes of ``S``; each level only depends on earlier levels.
 
     First peels the network from its sources.  If that gets stuck, the nodes left (cycle
     members and everything downstream of a cycle) form a closed sub-network: its strongly
     connected components are found and the peeling continues on its condensation.
-    Returns the levels, how many of them come from the first phase (the customer ids of the
-    later ones are local to the sub-network), the global ids of the sub-network, and the
-    cycles (in global ids).
+    Returns the levels as ``(nodes, n_single)`` and the cycles (in global ids).
     """
     n = S.shape[0]
     pending = np.bincount(S.indices, minlength=n)  # in-degree: suppliers not yet processed
-    levels: list[_LevelRows] = []
-    done = _peel(S, pending, np.flatnonzero(pending == 0), None, levels)
-    rest = np.flatnonzero(pending)  # every supplier of these nodes is in ``rest`` too
+    levels: list[tuple[np.ndarray, int]] = []
+    done = _peel(S.indptr, S.indices, pending, np.flatnonzero(pending == 0), None, levels)
     if done == n:
-        return levels, len(levels), rest, None
+        return levels, None
+    rest = np.flatnonzero(pending)  # every supplier of these nodes is in ``rest`` too
 
     local = np.full(n, -1, dtype=S.indices.dtype)
     local[rest] = np.arange(rest.size, dtype=S.indices.dtype)
@@ -361,16 +354,17 @@ def _kahn_levels(
     pending[members] = -1  # members are released through their cycle's key
     pending[heads] = comp_pending
     n_phase1 = len(levels)
-    done += _peel(sub, pending, heads[comp_pending == 0], cycles, levels)
+    done += _peel(sub.indptr, sub.indices, pending, heads[comp_pending == 0], cycles, levels)
     if done != n:  # pragma: no cover - impossible for a condensation DAG
         raise RuntimeError("condensation is not acyclic")
-    for lvl in levels[n_phase1:]:
-        lvl.nodes = rest[lvl.nodes]
+    for k in range(n_phase1, len(levels)):
+        nodes, n_single = levels[k]
+        levels[k] = (rest[nodes], n_single)
     cycles.members = rest[members]
     cycles.intra_sup = rest[cycles.intra_sup]
     cycles.intra_cus = rest[cycles.intra_cus]
     cycles.n_components += n - rest.size  # every peeled node is a component of its own
-    return levels, n_phase1, rest, cycles
+    return levels, cycles
 
 
 def _closed_cycle_check(cycles: _Cycles, n_comp: int, n: int) -> None:
@@ -500,32 +494,24 @@ def plan_propagation(
     if check_shares:
         _check_shares(S)
 
-    levels, n_phase1, rest, cycles = _kahn_levels(S)
+    levels, cycles = _kahn_levels(S)
     idx_dtype = S.indices.dtype
-    sizes = np.fromiter((lv.nodes.size for lv in levels), dtype=np.int64, count=len(levels))
+    sizes = np.fromiter((lv[0].size for lv in levels), dtype=np.int64, count=len(levels))
     bounds = np.zeros(sizes.size + 1, dtype=np.int64)
     np.cumsum(sizes, out=bounds[1:])
-    order = np.concatenate([lv.nodes for lv in levels]) if n else np.empty(0, dtype=idx_dtype)
+    order = np.concatenate([lv[0] for lv in levels]) if n else np.empty(0, dtype=idx_dtype)
     order = order.astype(idx_dtype, copy=False)
     position = np.empty(n, dtype=idx_dtype)
     position[order] = np.arange(n, dtype=idx_dtype)
-
-    # S with rows and columns in level order (the rows were gathered during the peeling)
-    rest_position = position[rest]
-    data = np.concatenate([lv.data for lv in levels]) if n else np.empty(0)
-    cols = (
-        np.concatenate(
-            [position[lv.customers] for lv in levels[:n_phase1]]
-            + [rest_position[lv.customers] for lv in levels[n_phase1:]]
-        )
-        if n
-        else np.empty(0, dtype=idx_dtype)
-    )
-    indptr = np.zeros(n + 1, dtype=S.indptr.dtype)
-    np.cumsum(np.diff(S.indptr)[order], out=indptr[1:])
-    permuted = sp.csr_matrix((data, cols, indptr), shape=(n, n))
-    level_single = [lv.n_single for lv in levels]
+    level_single = [lv[1] for lv in levels]
     del levels
+
+    # S with rows and columns in level order: one row gather, then relabel the columns
+    rows = S[order]
+    data, indptr = rows.data, rows.indptr
+    cols = position[rows.indices]
+    del rows
+    permuted = sp.csr_matrix((data, cols, indptr), shape=(n, n))
 
     inverse = None
     big_lu: dict[int, list[tuple[np.ndarray, object]]] = {}

@@ -247,3 +247,28 @@ def test_random_layered_network_matches_sparse_direct_solve(seed):
         assert np.allclose(T[:, j], spsolve(A, e[:, j]), rtol=1e-10)
     assert plan.residual(T, e) < 1e-12
     assert np.allclose(propagate(S, e[:, 0]), T[:, 0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("ratio", [1e-9, 1e9])
+def test_peeling_count_paths_agree(monkeypatch, ratio):
+    # force every round of the peeling through the scatter (tiny ratio) or the dense
+    # ``np.bincount`` path (huge ratio); both must give the same levels and totals
+    from supplychain.footprint import solver
+
+    rng = np.random.default_rng(7)
+    n = 300
+    src, dst = rng.integers(0, n, 1500), rng.integers(0, n, 1500)
+    keep = (src < dst) | (rng.random(src.size) < 0.05)  # mostly acyclic, some cycles
+    S = sp.csr_matrix((rng.random(int(keep.sum())) + 0.1, (src[keep], dst[keep])), shape=(n, n))
+    S.sum_duplicates()
+    S = sp.diags(0.9 / np.maximum(S.sum(axis=1).A1, 1e-12)) @ S
+    e = rng.random(n) * 100
+    reference = plan_propagation(S)
+    monkeypatch.setattr(solver, "_BINCOUNT_RATIO", ratio)
+    plan = plan_propagation(S)
+    assert plan.n_cycles > 0
+    assert [sorted(a.tolist()) for a in plan.levels] == [
+        sorted(a.tolist()) for a in reference.levels
+    ]
+    T = solve_with_plan(plan, e)
+    np.testing.assert_allclose(T, np.linalg.solve(np.eye(n) - S.T.toarray(), e), rtol=1e-9)
