@@ -42,6 +42,41 @@ KIND_LABELS = {
 }
 
 
+# Import problems in the user's language; the importer's English message stays the detailed one.
+IMPORT_RULE_LABELS = {
+    "required_missing": lazy_gettext("A required value is missing."),
+    "too_long": lazy_gettext("The value is too long."),
+    "unknown_currency": lazy_gettext("Unknown currency: use an ISO 4217 code such as CNY or USD."),
+    "not_a_number": lazy_gettext("The value is not a number."),
+    "negative_amount": lazy_gettext("The amount is negative; amounts must be zero or more."),
+    "amount_too_large": lazy_gettext("The amount is implausibly large."),
+    "bad_date": lazy_gettext("The date cannot be read (use for example 2025-03-31)."),
+    "bad_tier": lazy_gettext("The tier must be a whole number from 1 to 10."),
+    "bad_status": lazy_gettext("Unknown status: use active, under_review or delisted."),
+    "bad_country": lazy_gettext("Unknown country: use a two-letter ISO code such as CN."),
+    "bad_year": lazy_gettext("The year is not valid."),
+    "bad_sector_code": lazy_gettext("The sector code is not valid for its classification."),
+    "currency_required": lazy_gettext("An amount needs a currency."),
+    "unknown_supplier": lazy_gettext("No supplier with this code: import the suppliers first."),
+    "duplicate_code": lazy_gettext("This supplier code appears more than once in the file."),
+    "duplicate_registration_id": lazy_gettext(
+        "This registration ID appears more than once in the file."
+    ),
+    "registration_in_use": lazy_gettext(
+        "This registration ID already belongs to another of your suppliers."
+    ),
+    "extra_cells": lazy_gettext("The row has more cells than the header (a stray delimiter?)."),
+}
+
+
+def problem_text(problem: dict) -> str:
+    """The problem in the user's language; English users get the importer's own detail."""
+    label = IMPORT_RULE_LABELS.get(problem.get("rule", ""))
+    if label is None or get_locale().language != "zh":
+        return problem.get("message", "")
+    return str(label)
+
+
 def format_money(amount: Decimal | float | None, currency: str | None) -> str:
     """Money always shows its currency; no amount is ever shown without one."""
     if amount is None:
@@ -58,5 +93,6 @@ def template_helpers() -> dict:
         "invitation_status_label": lambda value: INVITATION_STATUS_LABELS.get(value, value),
         "definition_text": definition_text,
         "format_money": format_money,
+        "problem_text": problem_text,
         "get_locale": get_locale,
     }

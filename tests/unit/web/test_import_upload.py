@@ -73,3 +73,11 @@ def test_oversized_upload_answers_413(client_a, app):
     response = upload(client_a, "a,b\n" * 1000)
     assert response.status_code == 413
     assert "File too large" in response.get_data(as_text=True)
+
+
+def test_import_problems_read_in_chinese(client_a):
+    client_a.post("/language", data={"lang": "zh_CN"})
+    response = upload(client_a, BAD_CSV)
+    page = client_a.get(response.location).get_data(as_text=True)
+    assert "层级必须是 1 到 10 之间的整数。" in page
+    assert "文件中有 1 个问题" in page
