@@ -39,6 +39,25 @@ def parse_public_id(value: str | uuid.UUID) -> uuid.UUID:
         raise NotFound(str(value)) from exc
 
 
+def maybe_public_id(value: str | uuid.UUID | None) -> uuid.UUID | None:
+    """The id as a UUID, or None when it cannot be one (for optional form and session values)."""
+    try:
+        return parse_public_id(value) if value else None
+    except NotFound:
+        return None
+
+
+def find_by_public_id(session: Session, model: type[T], public_id: str | uuid.UUID) -> T:
+    """One record by public id, not scoped: for callers that check access themselves
+    (link holders, shared evidence). Raises NotFound."""
+    record = session.scalars(
+        select(model).where(model.public_id == parse_public_id(public_id))
+    ).one_or_none()
+    if record is None:
+        raise NotFound(str(public_id))
+    return record
+
+
 def get_scoped(
     session: Session, model: type[T], public_id: str | uuid.UUID, organization_id: int
 ) -> T:

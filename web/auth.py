@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from supplychain.accounts import authenticate
 from supplychain.models import Membership, OrgKind, Role, User
+from supplychain.tenancy import maybe_public_id
 from web import LANGUAGES, get_db
 
 bp = Blueprint("auth", __name__)
@@ -26,7 +27,7 @@ def load_user() -> None:
     if not user_id:
         return
     db = get_db()
-    user = db.scalars(select(User).where(User.public_id == _uuid(user_id))).first()
+    user = db.scalars(select(User).where(User.public_id == maybe_public_id(user_id))).first()
     if user is None or not user.is_active:
         session.clear()
         return
@@ -34,15 +35,6 @@ def load_user() -> None:
     g.membership = db.scalars(
         select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
     ).first()
-
-
-def _uuid(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def login_required(view: Callable) -> Callable:

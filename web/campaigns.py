@@ -34,7 +34,7 @@ from supplychain.models import (
     SupplierRelationship,
     VersionStatus,
 )
-from supplychain.tenancy import NotFound, get_scoped, scoped
+from supplychain.tenancy import find_by_public_id, get_scoped, maybe_public_id, scoped
 from web import get_db, get_settings
 from web.auth import BRAND_ROLES, current_org_id, roles_required
 from web.errors import describe
@@ -111,7 +111,7 @@ def new_campaign():
             top_by_spend=int(form["top_by_spend"]) if form.get("top_by_spend") else None,
         )
         version = next(
-            (v for v in options["versions"] if v.public_id == _uuid(form.get("version", ""))),
+            (v for v in options["versions"] if v.public_id == maybe_public_id(form.get("version"))),
             None,
         )
         if version is None:
@@ -135,15 +135,6 @@ def new_campaign():
         return render_template("campaigns/new.html", form=form, **options), 400
     db.commit()
     return redirect(url_for("campaigns.campaign_detail", campaign_id=campaign.public_id))
-
-
-def _uuid(value: str):
-    from supplychain.tenancy import parse_public_id
-
-    try:
-        return parse_public_id(value)
-    except NotFound:
-        return None
 
 
 @bp.route("/campaigns/<campaign_id>")
@@ -320,9 +311,7 @@ def decide(invitation_id: str):
 def evidence(evidence_id: str):
     """Evidence is served to a brand only if the supplier shared the response with it."""
     db = get_db()
-    item = db.scalars(select(Evidence).where(Evidence.public_id == _uuid(evidence_id))).first()
-    if item is None:
-        abort(404)
+    item = find_by_public_id(db, Evidence, evidence_id)
     shared = db.scalars(
         select(Invitation).where(
             Invitation.response_id == item.response_id,

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from supplychain import jobs
 from supplychain import suppliers as supplier_service
 from supplychain.models import ImportBatch, JobRecord, OrgKind, Role
-from supplychain.tenancy import get_scoped, scoped
+from supplychain.tenancy import get_scoped, parse_public_id, scoped
 from supplychain.uploads import UploadRejected, store_upload
 from web import get_db, get_settings
 from web.auth import BRAND_ROLES, current_org_id, login_required, roles_required
@@ -122,18 +122,12 @@ def job_detail(job_id: str):
             get_db()
             .scalars(
                 scoped(ImportBatch, current_org_id()).where(
-                    ImportBatch.public_id == _as_uuid(job.result["batch_public_id"])
+                    ImportBatch.public_id == parse_public_id(job.result["batch_public_id"])
                 )
             )
             .first()
         )
     return render_template("console/job.html", job=job, batch=batch)
-
-
-def _as_uuid(value: str):
-    import uuid
-
-    return uuid.UUID(value)
 
 
 @bp.route("/organisation")

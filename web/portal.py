@@ -39,7 +39,7 @@ from supplychain.models import (
     Role,
     User,
 )
-from supplychain.tenancy import NotFound, parse_public_id
+from supplychain.tenancy import find_by_public_id, parse_public_id
 from supplychain.uploads import UploadRejected
 from web import get_db, get_settings
 from web.errors import describe
@@ -81,20 +81,11 @@ def _is_supplier_member(invitation: Invitation) -> bool:
 
 
 def _accessible(invitation_id: str) -> Invitation:
-    db = get_db()
-    try:
-        public_id = parse_public_id(invitation_id)
-    except NotFound:
+    """The invitation if this browser may open it; otherwise 404, as if it did not exist."""
+    invitation = find_by_public_id(get_db(), Invitation, invitation_id)
+    if not _allowed(invitation):
         abort(404)
-    invitation = db.scalars(select(Invitation).where(Invitation.public_id == public_id)).first()
-    if invitation is None:
-        abort(404)
-    if _is_supplier_member(invitation):
-        return invitation
-    token_hash = session.get("portal_links", {}).get(str(public_id))
-    if token_hash and service.link_is_valid(db, invitation, token_hash):
-        return invitation
-    abort(404)
+    return invitation
 
 
 def _actor_id() -> int | None:
@@ -482,13 +473,7 @@ def upload_evidence(invitation_id: str):
 @bp.route("/evidence/<evidence_id>")
 def download_evidence(evidence_id: str):
     db = get_db()
-    try:
-        public_id = parse_public_id(evidence_id)
-    except NotFound:
-        abort(404)
-    item = db.scalars(select(Evidence).where(Evidence.public_id == public_id)).first()
-    if item is None:
-        abort(404)
+    item = find_by_public_id(db, Evidence, evidence_id)
     invitations = db.scalars(select(Invitation).where(Invitation.response_id == item.response_id))
     if not any(_allowed(i) for i in invitations):
         abort(404)
