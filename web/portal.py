@@ -220,8 +220,8 @@ def claim(invitation_id: str):
 # --- the form, page by page -----------------------------------------------------------------
 
 
-def _visible_sections(definition, answers: dict) -> list:
-    visible = definition.visible_keys(answers)
+def _visible_sections(definition, visible: set[str]) -> list:
+    """The pages that have at least one question to show."""
     return [s for s in definition.sections if any(q.key in visible for q in s.questions)]
 
 
@@ -235,14 +235,12 @@ def _errors_by_key(errors) -> dict[str, list]:
 def _page_context(inv: Invitation, section_key: str | None, answers: dict, **extra) -> dict:
     response = inv.response
     definition = service.definition_of(response)
-    sections = _visible_sections(definition, answers)
+    visible = definition.visible_keys(answers)
+    sections = _visible_sections(definition, visible)
     current = next((s for s in sections if s.key == section_key), sections[0])
     index = sections.index(current)
     errors = validate_answers(definition, answers, locale=locale_code())
-    try:
-        normalised = normalise_answers(definition, answers)
-    except Exception:  # normalisation of a half-typed draft must never break the page
-        normalised = {}
+    normalised = normalise_answers(definition, answers)  # keeps only valid answers; never raises
     evidence = (
         get_db()
         .scalars(select(Evidence).where(Evidence.response_id == response.id).order_by(Evidence.id))
@@ -258,7 +256,7 @@ def _page_context(inv: Invitation, section_key: str | None, answers: dict, **ext
         "next": sections[index + 1] if index + 1 < len(sections) else None,
         "answers": answers,
         "normalised": normalised,
-        "visible": definition.visible_keys(answers),
+        "visible": visible,
         "errors": _errors_by_key(errors),
         "comments": service.comments_for(get_db(), inv),
         "evidence": evidence,
@@ -383,7 +381,7 @@ def save(invitation_id: str):
 
 def _neighbour(definition, answers: dict, section_key: str, go: str) -> str:
     """The page to show next, decided after saving: an answer may have shown or hidden pages."""
-    sections = [s.key for s in _visible_sections(definition, answers)]
+    sections = [s.key for s in _visible_sections(definition, definition.visible_keys(answers))]
     if section_key not in sections or go not in ("__next__", "__previous__"):
         return section_key
     index = sections.index(section_key) + (1 if go == "__next__" else -1)
