@@ -127,6 +127,7 @@ def revoke_api_key(session: Session, key: ApiKey, *, actor_id: int | None = None
 @click.option("--name", required=True, help="what the key is for, e.g. 'ERP sync'")
 def api_key_command(email: str, org_slug: str, name: str) -> None:
     """Create an API key; the key is printed once and cannot be shown again."""
+    from supplychain.cli_support import organization_or_exit
     from supplychain.config import load_settings
     from supplychain.db import unit_of_work
 
@@ -134,9 +135,7 @@ def api_key_command(email: str, org_slug: str, name: str) -> None:
         user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
             raise click.ClickException(f"no user with email {email!r}")
-        org = session.scalars(select(Organization).where(Organization.slug == org_slug)).first()
-        if org is None:
-            raise click.ClickException(f"no organisation with slug {org_slug!r}")
+        org = organization_or_exit(session, org_slug)
         try:
             key, plaintext = create_api_key(session, user, org, name)
         except ApiKeyError as exc:
@@ -152,13 +151,12 @@ def api_key_command(email: str, org_slug: str, name: str) -> None:
 @click.option("--org", "org_slug", required=True, help="slug of the organisation it acts in")
 def revoke_api_key_command(prefix: str, org_slug: str) -> None:
     """Revoke the live API key(s) of an organisation that start with this prefix."""
+    from supplychain.cli_support import organization_or_exit
     from supplychain.config import load_settings
     from supplychain.db import unit_of_work
 
     with unit_of_work(load_settings().database_url) as session:
-        org = session.scalars(select(Organization).where(Organization.slug == org_slug)).first()
-        if org is None:
-            raise click.ClickException(f"no organisation with slug {org_slug!r}")
+        org = organization_or_exit(session, org_slug)
         keys = session.scalars(
             select(ApiKey).where(
                 ApiKey.organization_id == org.id,

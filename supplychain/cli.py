@@ -9,6 +9,7 @@ import click
 from sqlalchemy import select
 
 from supplychain import migrate
+from supplychain.cli_support import organization_or_exit
 from supplychain.config import load_settings
 from supplychain.db import unit_of_work
 from supplychain.models import Organization, OrgKind, Role
@@ -179,9 +180,7 @@ def create_user(email: str, display_name: str, org_slug: str, role: str, passwor
     from supplychain.accounts import create_user as create
 
     with unit_of_work(load_settings().database_url) as session:
-        org = session.scalars(select(Organization).where(Organization.slug == org_slug)).first()
-        if org is None:
-            raise click.ClickException(f"no organisation with slug {org_slug!r}")
+        org = organization_or_exit(session, org_slug)
         try:
             create(
                 session,
@@ -194,13 +193,6 @@ def create_user(email: str, display_name: str, org_slug: str, role: str, passwor
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"user {email} created")
-
-
-def _brand_by_slug(session, slug: str) -> Organization:
-    brand = session.scalars(select(Organization).where(Organization.slug == slug)).first()
-    if brand is None or brand.kind != OrgKind.BRAND:
-        raise click.ClickException(f"no brand with slug {slug!r}")
-    return brand
 
 
 @click.command("run")
@@ -222,7 +214,7 @@ def spend_run(
 
     settings = load_settings()
     with unit_of_work(settings.database_url) as session:
-        brand_id = _brand_by_slug(session, brand_slug).id
+        brand_id = organization_or_exit(session, brand_slug, brand=True).id
     job = jobs.submit(
         settings.database_url,
         settings.redis_url,

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
+from supplychain.cli_support import organization_or_exit
 from supplychain.config import load_settings
 from supplychain.db import unit_of_work
 from supplychain.importer import (
@@ -22,7 +22,6 @@ from supplychain.importer import (
     ImportValidationError,
     estimate_rows,
 )
-from supplychain.models import Organization, OrgKind
 
 PROGRESS_BAR_MIN_ROWS = 2_000
 
@@ -92,15 +91,7 @@ def _run(kind: str, file: Path, brand_slug: str, encoding: str | None, skip_inva
     importer = IMPORTERS[kind]
     try:
         with unit_of_work(settings.database_url) as session:
-            brand = session.scalars(
-                select(Organization).where(Organization.slug == brand_slug)
-            ).one_or_none()
-            if brand is None:
-                raise click.ClickException(f"no organisation with slug '{brand_slug}'")
-            if brand.kind != OrgKind.BRAND:
-                raise click.ClickException(
-                    f"organisation '{brand_slug}' is a {brand.kind.value}, not a brand"
-                )
+            brand = organization_or_exit(session, brand_slug, brand=True)
             with _progress_reporter(file) as progress:
                 report = importer(
                     session,

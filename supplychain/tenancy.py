@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from supplychain.models import Base
+from supplychain.models import Base, Organization, OrgKind
 
 T = TypeVar("T", bound=Base)
 
@@ -67,3 +67,13 @@ def get_scoped(
     if record is None:
         raise NotFound(str(public_id))
     return record
+
+
+def organization_by_slug(session: Session, slug: str, *, brand: bool = False) -> Organization:
+    """The organisation an operator names on the command line; NotFound says what is wrong."""
+    org = session.scalars(select(Organization).where(Organization.slug == slug)).one_or_none()
+    if org is None:
+        raise NotFound(f"no organisation with slug '{slug}'")
+    if brand and org.kind != OrgKind.BRAND:
+        raise NotFound(f"organisation '{slug}' is a {org.kind.value}, not a brand")
+    return org

@@ -163,19 +163,15 @@ def run_command(
 
     Runs inline without REDIS_URL, on a worker with it.
     """
-    from sqlalchemy import select
 
     from supplychain import jobs
+    from supplychain.cli_support import organization_or_exit
     from supplychain.config import load_settings
     from supplychain.db import unit_of_work
-    from supplychain.models import Organization, OrgKind
 
     settings = load_settings()
     with unit_of_work(settings.database_url) as session:
-        brand = session.scalars(select(Organization).where(Organization.slug == brand_slug)).first()
-        if brand is None or brand.kind != OrgKind.BRAND:
-            raise click.ClickException(f"no brand with slug {brand_slug!r}")
-        brand_id = brand.id
+        brand_id = organization_or_exit(session, brand_slug, brand=True).id
     job = jobs.submit(
         settings.database_url,
         settings.redis_url,
