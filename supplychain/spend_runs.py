@@ -8,9 +8,7 @@ stays visible while a new one is computing, and a failed run leaves nothing behi
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import date
-from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import insert, select
@@ -25,6 +23,7 @@ from supplychain.models import (
     SpendLine,
     SupplierRelationship,
 )
+from supplychain.numbers import finite_or_none, kg_decimal
 
 NAICS_SYSTEMS = {"NAICS", "NAICS2017", "NAICS 2017"}
 SYSTEM_COLUMNS = {"ISIC4": "isic", "ISIC": "isic", "GBT4754": "gbt4754", "GB/T4754": "gbt4754"}
@@ -95,8 +94,8 @@ def _inputs_hash(frame: pd.DataFrame, dataset: str, version: str, price_basis: s
     return digest.hexdigest()
 
 
-def _num(value):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+def _text(value) -> str | None:
+    return None if pd.isna(value) else str(value)
 
 
 def run_estimate(
@@ -129,7 +128,7 @@ def run_estimate(
         lines_total=len(lines),
         lines_estimated=int((~pd.isna(kg)).sum()),
         lines_review=int(lines["needs_review"].sum()),
-        total_kg_co2e=Decimal(str(round(float(pd.Series(kg).sum(skipna=True)), 3))),
+        total_kg_co2e=kg_decimal(pd.Series(kg).sum(skipna=True)),
         summary={
             "problems": [str(p) for p in result.errors[:200]],
             "problem_count": len(result.errors),
@@ -143,20 +142,18 @@ def run_estimate(
             "run_id": run.id,
             "spend_line_id": int(row.line_id),
             "relationship_id": int(row.supplier_id),
-            "kg_co2e": None if pd.isna(row.kg_co2e) else Decimal(str(round(row.kg_co2e, 3))),
-            "factor_code": None if pd.isna(row.factor_code) else str(row.factor_code),
-            "factor_value": _num(row.factor_value),
-            "factor_unit": None if pd.isna(row.factor_unit) else str(row.factor_unit),
-            "converted_amount": _num(row.converted_amount),
-            "converted_currency": None
-            if pd.isna(row.converted_currency)
-            else str(row.converted_currency),
+            "kg_co2e": kg_decimal(row.kg_co2e),
+            "factor_code": _text(row.factor_code),
+            "factor_value": finite_or_none(row.factor_value),
+            "factor_unit": _text(row.factor_unit),
+            "converted_amount": finite_or_none(row.converted_amount),
+            "converted_currency": _text(row.converted_currency),
             "price_year": None if pd.isna(row.price_year) else int(row.price_year),
-            "conversions": None if pd.isna(row.conversions) else str(row.conversions),
+            "conversions": _text(row.conversions),
             "classification_method": str(row.classification_method),
-            "classification_confidence": _num(row.classification_confidence),
-            "dq_score": _num(row.dq_score),
-            "uncertainty_pct": _num(row.uncertainty_pct),
+            "classification_confidence": finite_or_none(row.classification_confidence),
+            "dq_score": finite_or_none(row.dq_score),
+            "uncertainty_pct": finite_or_none(row.uncertainty_pct),
             "needs_review": bool(row.needs_review),
         }
         for row in lines.itertuples(index=False)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections import Counter, defaultdict
 from datetime import date
@@ -36,6 +35,7 @@ from supplychain.models import (
     SupplierRelationship,
     SupplyEdge,
 )
+from supplychain.numbers import finite_or_none, kg_decimal
 
 from .engine import FootprintInputError, solve_footprint
 from .network import BRAND, SUPPLIER, FootprintNetwork, validate_graph
@@ -76,22 +76,6 @@ def _float(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _finite(value: Any) -> float | None:
-    """A plain float, or None for missing / NaN (JSON and the database have no NaN)."""
-    if value is None:
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-def _dec(value: Any) -> Decimal | None:
-    out = _finite(value)
-    return None if out is None else Decimal(str(round(out, 3)))
-
-
 def _jsonable(value: Any) -> Any:
     """Recursively turn numpy, Decimal and NaN into what JSON columns accept everywhere."""
     if isinstance(value, dict):
@@ -103,7 +87,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating | Decimal):
-        return _finite(value)
+        return finite_or_none(value)
     return value
 
 
@@ -531,13 +515,13 @@ def run_footprint(
                 "organization_id": org["id"],
                 "category": org["category"],
                 "method": str(row.method),
-                "tier": None if _finite(row.tier) is None else int(row.tier),
-                "cradle_to_gate": _finite(row.cradle_to_gate_kg_co2e),
+                "tier": None if finite_or_none(row.tier) is None else int(row.tier),
+                "cradle_to_gate": finite_or_none(row.cradle_to_gate_kg_co2e),
                 "contribution": float(contribution.get(row.node_id, 0.0)),
-                "dq": _finite(row.dq_score),
-                "primary": _finite(row.primary_share),
-                "lo": _finite(row.ci95_low),
-                "hi": _finite(row.ci95_high),
+                "dq": finite_or_none(row.dq_score),
+                "primary": finite_or_none(row.primary_share),
+                "lo": finite_or_none(row.ci95_low),
+                "hi": finite_or_none(row.ci95_high),
                 "provenance": inputs["provenance"].get(row.node_id),
             }
         )
@@ -560,11 +544,11 @@ def run_footprint(
         samples=int(samples),
         seed=seed,
         inputs_hash=inputs["inputs_hash"],
-        scope3_cat1_kg=_dec(cat1) or Decimal("0"),
-        ci95_low=_dec(brand_row["ci95_low"]),
-        ci95_high=_dec(brand_row["ci95_high"]),
-        dq_score=_finite(brand_row["dq_score"]),
-        primary_share=_finite(brand_row["primary_share"]),
+        scope3_cat1_kg=kg_decimal(cat1) or Decimal("0"),
+        ci95_low=kg_decimal(brand_row["ci95_low"]),
+        ci95_high=kg_decimal(brand_row["ci95_high"]),
+        dq_score=finite_or_none(brand_row["dq_score"]),
+        primary_share=finite_or_none(brand_row["primary_share"]),
         breakdown=_jsonable(breakdown),
         warnings=warnings[:MAX_WARNINGS],
         created_by_id=actor_id,
@@ -580,13 +564,13 @@ def run_footprint(
                     "organization_id": r["organization_id"],
                     "method": r["method"],
                     "tier": r["tier"],
-                    "cradle_to_gate_kg": _dec(r["cradle_to_gate"]),
-                    "contribution_kg": _dec(r["contribution"]),
+                    "cradle_to_gate_kg": kg_decimal(r["cradle_to_gate"]),
+                    "contribution_kg": kg_decimal(r["contribution"]),
                     "share_of_total": r["contribution"] / cat1 if cat1 > 0 else None,
                     "dq_score": r["dq"],
                     "primary_share": r["primary"],
-                    "ci95_low": _dec(r["lo"]),
-                    "ci95_high": _dec(r["hi"]),
+                    "ci95_low": kg_decimal(r["lo"]),
+                    "ci95_high": kg_decimal(r["hi"]),
                     "provenance": _jsonable(r["provenance"]),
                 }
                 for r in node_rows
@@ -605,8 +589,8 @@ def run_footprint(
                         for nid in str(p.path).split(" <- ")
                     ],
                     "source": str(p.source),
-                    "contribution_kg": _dec(p.contribution_kg_co2e) or Decimal("0"),
-                    "share_of_total": _finite(p.share_of_total),
+                    "contribution_kg": kg_decimal(p.contribution_kg_co2e) or Decimal("0"),
+                    "share_of_total": finite_or_none(p.share_of_total),
                 }
                 for p in paths.itertuples(index=False)
             ],
@@ -636,8 +620,8 @@ def footprint_run_job(session: Session, **params: Any) -> dict[str, Any]:
         "run": str(run.public_id),
         "year": run.reporting_year,
         "scope3_cat1_kg": float(run.scope3_cat1_kg),
-        "ci95_low": _finite(run.ci95_low),
-        "ci95_high": _finite(run.ci95_high),
+        "ci95_low": finite_or_none(run.ci95_low),
+        "ci95_high": finite_or_none(run.ci95_high),
         "dq_score": run.dq_score,
         "primary_share": run.primary_share,
         "warnings": len(run.warnings or []),
