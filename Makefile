@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test test-unit test-integration test-e2e bench lint format install translations babel-extract clean
+.PHONY: run test system-packages test-unit test-integration test-e2e bench lint format install translations babel-extract clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,16 +30,19 @@ run: install
 	@echo ""
 	$(BIN)/supplychain serve --host $(HOST) --port $(PORT)
 
-test: install
+system-packages:
+	@bash scripts/ensure-system-packages.sh
+
+test: system-packages install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
-test-integration: install
+test-integration: system-packages install
 	$(BIN)/python -m pytest -q tests/integration
 
-test-e2e: install
+test-e2e: system-packages install
 	$(BIN)/python -m pytest -q tests/e2e
 
 bench: install

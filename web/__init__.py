@@ -56,6 +56,9 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
 
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    from web.security import init_limiter
+
+    init_limiter(app, settings.redis_url)
     _register_session_security(app)
     _register_db(app)
     _register_errors(app)

@@ -1,0 +1,24 @@
+"""invitation claims
+
+Claimed accounts prove the invited address and follow the invitation's scope (issue 8, finding 2).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-29 11:30:00.000000
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
