@@ -63,6 +63,9 @@ def server_env(instance: Path) -> dict[str, str]:
     env["SUPPLYCHAIN_INSTANCE"] = str(instance)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
+    # Every simulated supplier connects from 127.0.0.1, so the per-address limit on opening
+    # invitation links (meant for one client guessing tokens) would refuse most of them.
+    env["RATELIMIT_ENABLED"] = "0"
     return env
 
 

@@ -75,16 +75,6 @@ def test_session_cookie_flags(csrf_off, tenants):
     assert "SameSite=Lax" in cookie
 
 
-def test_session_cookie_secure_over_https(csrf_off, tenants):
-    client = csrf_off.test_client()
-    response = client.post(
-        "/login",
-        data={"email": tenants[0].email, "password": builders.PASSWORD},
-        base_url="https://localhost",
-    )
-    assert "Secure" in response.headers["Set-Cookie"]
-
-
 def test_supplier_contact_cannot_open_brand_console(csrf_off, sqlite_url, tenants):
     with unit_of_work(sqlite_url) as s:
         sup = builders.supplier(s, "Contact Co")
