@@ -79,6 +79,14 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class ImportStatus(enum.StrEnum):
+    """How an import ended; failed and refused ones keep only their batch and report."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # rows were invalid (all-or-nothing) or the import broke off
+    REFUSED = "refused"  # the file as a whole could not be read
+
+
 MONEY = Numeric(18, 2)
 SHARE = Numeric(12, 10)
 
@@ -119,10 +127,22 @@ class User(PublicIdMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(10))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Raised by logout, password change and deactivation: sessions started under an older
+    # number are no longer accepted (see web.auth.load_user).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+
+class MembershipScope(enum.StrEnum):
+    """How far a membership reaches: people added by an admin see every questionnaire of their
+    organisation; a contact who claimed an account from an invitation sees only the invitations
+    granted to them (see `MembershipInvitation`)."""
+
+    ORGANIZATION = "organization"
+    INVITATIONS = "invitations"
 
 
 class Membership(Base):
@@ -133,9 +153,17 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     role: Mapped[Role] = mapped_column(_enum(Role, "member_role"))
+    scope: Mapped[MembershipScope] = mapped_column(
+        _enum(MembershipScope, "membership_scope"),
+        default=MembershipScope.ORGANIZATION,
+        server_default=MembershipScope.ORGANIZATION.value,
+    )
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
+    invitation_grants: Mapped[list[MembershipInvitation]] = relationship(
+        back_populates="membership", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class SupplierRelationship(PublicIdMixin, Base):
@@ -210,6 +238,11 @@ class ImportBatch(PublicIdMixin, Base):
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[ImportStatus] = mapped_column(
+        _enum(ImportStatus, "import_status"),
+        default=ImportStatus.SUCCEEDED,
+        server_default=ImportStatus.SUCCEEDED.value,
+    )
 
 
 class SpendLine(PublicIdMixin, Base):
@@ -247,7 +280,7 @@ class JobRecord(PublicIdMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     kind: Mapped[str] = mapped_column(String(64))
-    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), index=True)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
@@ -256,6 +289,11 @@ class JobRecord(PublicIdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who runs it and the proof it is still alive, so a killed worker's job can be failed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker_name: Mapped[str | None] = mapped_column(String(200))
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEvent(Base):
@@ -475,6 +513,51 @@ class InvitationEvent(Base):
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
     status: Mapped[InvitationStatus] = mapped_column(_enum(InvitationStatus, "invitation_status"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InvitationClaim(Base):
+    """A link holder's request for an account, waiting until the invited address confirms it.
+
+    Only the SHA-256 of the mailed confirmation token and the scrypt hash of the chosen password
+    are kept. `confirmed_at` is set by one conditional update, so a claim makes one account.
+    """
+
+    __tablename__ = "invitation_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    invitation_token_id: Mapped[int] = mapped_column(ForeignKey("invitation_token.id"))
+    email: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class MembershipInvitation(Base):
+    """An invitation an invitation-scoped membership may open, and the link it was granted
+    through: re-issuing the invitation revokes that link and so ends the grant."""
+
+    __tablename__ = "membership_invitation"
+    __table_args__ = (UniqueConstraint("membership_id", "invitation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="CASCADE"), index=True
+    )
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    invitation_token_id: Mapped[int] = mapped_column(ForeignKey("invitation_token.id"))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    membership: Mapped[Membership] = relationship(back_populates="invitation_grants")
+    invitation: Mapped[Invitation] = relationship()
+    invitation_token: Mapped[InvitationToken] = relationship()
 
 
 class ReviewComment(PublicIdMixin, Base):

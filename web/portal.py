@@ -1,12 +1,15 @@
 """Supplier portal: open an invitation link, claim an account, fill in page by page, submit.
 
-Access to an invitation comes either from its link (the token's hash is kept in the session and
-re-checked on every request, so a withdrawn link stops working at once) or from a signed-in
-supplier contact of the invited organisation. Anything else answers 404.
+Access to an invitation comes from its link (the token's hash is kept in the session and
+re-checked on every request, so a withdrawn link stops working at once), from an account claimed
+through an invitation (it reaches only the invitations granted to it, and only while they are
+live), or from an organisation-wide supplier contact of the invited organisation. Anything else
+answers 404. Claiming an account takes a confirmation link mailed to the invited address.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -27,26 +30,37 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
-from questionnaires import normalise_answers, validate_answers
+from questionnaires import claims, normalise_answers, validate_answers
 from questionnaires import responses as service
 from questionnaires.tokens import hash_token
-from supplychain.accounts import AccountError, create_user
+from supplychain.accounts import AccountError
 from supplychain.models import (
     Evidence,
     Invitation,
     InvitationStatus,
+    MembershipScope,
+    QuestionnaireResponse,
     ResponseStatus,
-    Role,
-    User,
 )
 from supplychain.tenancy import find_by_public_id, parse_public_id
 from supplychain.uploads import UploadRejected
 from web import get_db, get_settings
+from web.auth import BROWSER_KEYS, sign_in
+from web.campaigns import public_base_url
 from web.errors import describe
+from web.request_log import log_refusal
+from web.security import claim_limit, invitation_link_limit
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 MAX_LINKS_IN_SESSION = 20
 LINK_ERROR_STATUS = {"token_invalid": 404, "token_expired": 410, "token_revoked": 410}
+CLAIM_ERROR_STATUS = {
+    "claim_invalid": 404,
+    "claim_expired": 410,
+    "claim_used": 410,
+    "claim_withdrawn": 410,
+    "email_taken": 409,
+}
 
 
 def locale_code() -> str:
@@ -57,6 +71,7 @@ def locale_code() -> str:
 
 
 @bp.route("/i/<token>")
+@invitation_link_limit
 def open_link(token: str):
     db = get_db()
     try:
@@ -66,18 +81,24 @@ def open_link(token: str):
     links = dict(session.get("portal_links", {}))
     links[str(invitation.public_id)] = hash_token(token)
     session["portal_links"] = dict(list(links.items())[-MAX_LINKS_IN_SESSION:])
+    if g.membership is not None:
+        claims.grant_from_link(db, g.membership, invitation, hash_token(token))
     service.mark_opened(db, invitation)
     db.commit()
     return redirect(url_for("portal.invitation", invitation_id=invitation.public_id))
 
 
 def _is_supplier_member(invitation: Invitation) -> bool:
+    """Signed in as a supplier contact whose membership reaches this invitation."""
     return (
         g.user is not None
         and g.membership is not None
-        and g.membership.role == Role.SUPPLIER
-        and g.membership.organization_id == invitation.supplier_id
+        and claims.member_may_open(get_db(), g.membership, invitation)
     )
+
+
+def _is_organisation_member(invitation: Invitation) -> bool:
+    return _is_supplier_member(invitation) and g.membership.scope == MembershipScope.ORGANIZATION
 
 
 def _accessible(invitation_id: str) -> Invitation:
@@ -98,8 +119,8 @@ def home():
     db = get_db()
     ids = [parse_public_id(i) for i in session.get("portal_links", {})]
     conditions = [Invitation.public_id.in_(ids)] if ids else []
-    if g.user is not None and g.membership is not None and g.membership.role == Role.SUPPLIER:
-        conditions.append(Invitation.supplier_id == g.membership.organization_id)
+    if g.user is not None and g.membership is not None:
+        conditions.append(claims.member_candidates(db, g.membership))
     invitations = []
     if conditions:
         candidates = db.scalars(
@@ -110,10 +131,19 @@ def home():
 
 
 def _allowed(invitation: Invitation) -> bool:
-    if _is_supplier_member(invitation):
+    """Organisation-wide contacts keep their organisation's closed invitations (the form views
+    refuse changes to them); link holders and claimed accounts lose a withdrawn, re-issued or
+    expired invitation at once."""
+    member = _is_supplier_member(invitation)
+    if member and g.membership.scope == MembershipScope.ORGANIZATION:
+        return True
+    db = get_db()
+    if not claims.invitation_is_live(db, invitation):
+        return False
+    if member:
         return True
     token_hash = session.get("portal_links", {}).get(str(invitation.public_id))
-    return bool(token_hash) and service.link_is_valid(get_db(), invitation, token_hash)
+    return bool(token_hash) and service.link_is_valid(db, invitation, token_hash)
 
 
 # --- landing: start, share, decline, claim an account ---------------------------------------
@@ -122,12 +152,27 @@ def _allowed(invitation: Invitation) -> bool:
 @bp.route("/invitations/<invitation_id>")
 def invitation(invitation_id: str):
     inv = _accessible(invitation_id)
+    shareable = service.shareable_response(get_db(), inv)
+    if g.user is not None and shareable is not None and not _may_share(inv, shareable):
+        shareable = None
     return render_template(
         "portal/invitation.html",
         inv=inv,
-        shareable=service.shareable_response(get_db(), inv),
+        shareable=shareable,
         is_member=_is_supplier_member(inv),
+        claim_email=claims.masked_email(inv.contact_email),
     )
+
+
+def _may_share(inv: Invitation, response: QuestionnaireResponse) -> bool:
+    """Only a contact of the supplier who may already see the response can pass it on: a claimed
+    account cannot reach another contact's answers by sharing them."""
+    if g.user is None or g.membership is None:
+        return False
+    if _is_organisation_member(inv):
+        return True
+    others = get_db().scalars(select(Invitation).where(Invitation.response_id == response.id))
+    return any(_is_supplier_member(i) and _allowed(i) for i in others)
 
 
 @bp.route("/invitations/<invitation_id>/start", methods=["POST"])
@@ -155,6 +200,8 @@ def share(invitation_id: str):
     if g.user is None:
         flash(_("Sign in to share an existing response."), "error")
         return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    if not _may_share(inv, response):
+        abort(404)
     service.share_response(db, inv, response, user_id=g.user.id)
     db.commit()
     flash(_("Your response is now shared with %(brand)s.", brand=_brand_name(inv)), "info")
@@ -180,41 +227,91 @@ def decline(invitation_id: str):
 
 
 @bp.route("/invitations/<invitation_id>/claim", methods=["POST"])
+@claim_limit
 def claim(invitation_id: str):
-    """Set a password so the contact can come back without the link."""
+    """Step one of an account: the link holder chooses a password; the account is created only
+    when the invited address confirms through the link mailed to it."""
     inv = _accessible(invitation_id)
-    db = get_db()
+    back = url_for("portal.invitation", invitation_id=invitation_id)
+    token_hash = session.get("portal_links", {}).get(str(inv.public_id))
+    if g.user is not None or not token_hash:
+        flash(_("Only the person who opened the invitation link can create an account."), "error")
+        return redirect(back)
     form = request.form
     if form.get("password", "") != form.get("password_confirm", ""):
         flash(_("The two passwords do not match."), "error")
-        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
-    email = inv.contact_email.strip().lower()
-    if db.scalars(select(User).where(User.email == email)).first() is not None:
-        flash(_("An account with this email already exists. Sign in instead."), "error")
-        return redirect(url_for("auth.login"))
+        return redirect(back)
+    db = get_db()
     try:
-        user = create_user(
+        pending, token = claims.start_claim(
             db,
-            email=email,
+            inv,
+            token_hash,
+            display_name=form.get("display_name", ""),
             password=form.get("password", ""),
-            display_name=form.get("display_name", "").strip() or email,
-            organization=inv.supplier,
-            role=Role.SUPPLIER,
             locale=str(get_locale()),
         )
     except AccountError as exc:
+        db.rollback()
         flash(describe(exc), "error")
-        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+        return redirect(url_for("auth.login") if exc.code == "email_taken" else back)
+    except claims.ClaimError:
+        db.rollback()
+        abort(404)
     db.commit()
-    links = session.get("portal_links", {})
-    lang = session.get("lang")
-    session.clear()
-    session["user_id"] = str(user.public_id)
-    session["portal_links"] = links
-    if lang:
-        session["lang"] = lang
-    flash(_("Your account is ready. Sign in with %(email)s next time.", email=email), "info")
-    return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    try:
+        claims.mail_claim_link(get_settings(), pending, claims.claim_link(public_base_url(), token))
+    except OSError:
+        flash(_("We could not send the confirmation email. Try again in a few minutes."), "error")
+        return redirect(back)
+    flash(
+        _(
+            "We sent a confirmation link to %(email)s. Open it within %(hours)d hours to finish "
+            "creating your account.",
+            email=claims.masked_email(pending.email),
+            hours=claims.CLAIM_VALID_FOR // timedelta(hours=1),
+        ),
+        "info",
+    )
+    return redirect(back)
+
+
+def _claim_refused(exc: Exception):
+    code = exc.code if exc.code in CLAIM_ERROR_STATUS else "claim_invalid"
+    return render_template("portal/claim_error.html", code=code), CLAIM_ERROR_STATUS[code]
+
+
+@bp.route("/claims/<token>", methods=["GET"])
+def confirm_claim_page(token: str):
+    """Step two, opened from the mailbox: say what will be created and ask for the password."""
+    try:
+        pending = claims.claim_for_token(get_db(), token)
+    except claims.ClaimError as exc:
+        return _claim_refused(exc)
+    return render_template("portal/claim_confirm.html", claim=pending, token=token)
+
+
+@bp.route("/claims/<token>", methods=["POST"])
+@claim_limit
+def confirm_claim(token: str):
+    """Create the account (once), sign it in and open the invitation it was claimed through."""
+    db = get_db()
+    try:
+        user, inv = claims.confirm_claim(db, token, request.form.get("password", ""))
+    except claims.ClaimPasswordWrong:
+        db.rollback()
+        wrong = _("This is not the password you chose when you asked for the account.")
+        pending = claims.claim_for_token(db, token)
+        return render_template(
+            "portal/claim_confirm.html", claim=pending, token=token, error=wrong
+        ), 401
+    except (claims.ClaimError, AccountError) as exc:
+        db.rollback()
+        return _claim_refused(exc)
+    db.commit()
+    sign_in(user, keep=(*BROWSER_KEYS, "portal_links"))
+    flash(_("Your account is ready. Sign in with %(email)s next time.", email=user.email), "info")
+    return redirect(url_for("portal.invitation", invitation_id=inv.public_id))
 
 
 # --- the form, page by page -----------------------------------------------------------------
@@ -352,7 +449,13 @@ def save(invitation_id: str):
         abort(400)
     try:
         result = service.save_answers(
-            db, response, changes, expected_lock=expected, user_id=_actor_id(), locale=locale_code()
+            db,
+            response,
+            changes,
+            expected_lock=expected,
+            user_id=_actor_id(),
+            locale=locale_code(),
+            invitation=inv,
         )
     except service.EditConflict as exc:
         db.rollback()
@@ -363,6 +466,12 @@ def save(invitation_id: str):
             return jsonify(code=exc.code, message=_("This response is submitted and locked.")), 409
         flash(_("This response is submitted and locked."), "error")
         return redirect(url_for("portal.form", invitation_id=invitation_id, section=section_key))
+    except service.WrongState as exc:  # the invitation was declined or withdrawn
+        db.rollback()
+        if autosave:
+            return jsonify(code=exc.code, message=describe(exc)), 409
+        flash(describe(exc), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
     db.commit()
     if autosave:
         return jsonify(
@@ -437,6 +546,7 @@ def upload_evidence(invitation_id: str):
             folder=settings.uploads_path / "evidence",
             max_bytes=settings.upload_max_bytes,
             user_id=_actor_id(),
+            invitation=inv,
         )
         files = list((response.answers or {}).get(question_key) or [])
         files.append(
@@ -454,9 +564,11 @@ def upload_evidence(invitation_id: str):
             {question_key: files},
             expected_lock=response.lock_version,
             user_id=_actor_id(),
+            invitation=inv,
         )
     except UploadRejected as exc:
         db.rollback()
+        log_refusal(f"evidence upload rejected: {exc}")
         flash(_("Upload refused: %(reason)s", reason=str(exc)), "error")
         return redirect(back)
     except service.PortalError as exc:
@@ -503,14 +615,25 @@ def submit(invitation_id: str):
     if inv.response is None:
         abort(404)
     try:
-        service.submit(db, inv.response, user_id=_actor_id(), locale=locale_code())
+        service.submit(db, inv.response, user_id=_actor_id(), locale=locale_code(), invitation=inv)
     except service.SubmitRefused as exc:
         db.rollback()
         flash(_("%(n)d answers need attention before you can submit.", n=len(exc.errors)), "error")
         return redirect(url_for("portal.review", invitation_id=invitation_id))
     except service.ResponseLocked:
-        db.rollback()
+        db.rollback()  # submitted already, possibly by a click a moment earlier
         flash(_("This response is submitted and locked."), "error")
+        return redirect(url_for("portal.invitation", invitation_id=invitation_id))
+    except service.EditConflict:
+        db.rollback()
+        flash(
+            _("Someone saved answers while you were submitting. Check them and submit again."),
+            "error",
+        )
+        return redirect(url_for("portal.review", invitation_id=invitation_id))
+    except service.WrongState as exc:  # the invitation was declined or withdrawn
+        db.rollback()
+        flash(describe(exc), "error")
         return redirect(url_for("portal.invitation", invitation_id=invitation_id))
     db.commit()
     flash(_("Submitted. %(brand)s will review your answers.", brand=_brand_name(inv)), "info")

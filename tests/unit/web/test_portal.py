@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from questionnaires import campaigns as campaign_service
 from supplychain.db import unit_of_work
+from supplychain.mail import read_outbox
 from supplychain.models import (
     AuditEvent,
     Disclosure,
@@ -357,6 +358,8 @@ def test_sharing_with_a_second_brand_needs_consent(csrf_off, launched, sqlite_ur
         inv_a + "/claim",
         data={"display_name": "Wang", "password": "s3cret-pass", "password_confirm": "s3cret-pass"},
     )
+    confirm = re.search(r"/portal/claims/[\w-]+", read_outbox(settings)[-1].get_content())[0]
+    assert supplier.post(confirm, data={"password": "s3cret-pass"}).status_code == 302
     brand_a = csrf_off.test_client()
     login(brand_a, "buyer@acme.example")
     review_a = "/console/invitations/" + inv_a.rsplit("/", 1)[-1]
