@@ -4,28 +4,36 @@ A response belongs to the supplier organisation. A brand sees it only through an
 supplier linked it to (explicit consent per brand). Submitting freezes a numbered snapshot; the
 brand reviews that snapshot, returns it with comments per question or accepts it, and acceptance
 turns the snapshot into a `Disclosure`.
+
+Every once-only change (submit, accept, return, decline) is one conditional UPDATE whose row count
+decides who won, so two requests at the same moment cannot both apply it. Rows are always locked
+in the same order, the response before its invitations, so these updates cannot deadlock.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from questionnaires.campaigns import set_status
 from questionnaires.publishing import definition_for
+from questionnaires.submission_diff import AnswerChange, diff_answers
 from questionnaires.tokens import hash_token
 from supplychain import audit
 from supplychain.models import (
     Disclosure,
     Evidence,
     Invitation,
+    InvitationEvent,
     InvitationStatus,
     InvitationToken,
     QuestionnaireResponse,
@@ -33,6 +41,7 @@ from supplychain.models import (
     ResponseStatus,
     ResponseSubmission,
     ReviewComment,
+    User,
     utcnow,
 )
 from supplychain.uploads import store_upload
@@ -191,7 +200,11 @@ def share_response(
 def start_response(
     session: Session, invitation: Invitation, *, user_id: int | None
 ) -> QuestionnaireResponse:
-    """A new response for this invitation, prefilled from last year's answers where possible."""
+    """A new response for this invitation, prefilled from last year's answers where possible.
+
+    Linking it is a conditional UPDATE: of two starts at the same moment the first one's
+    response is kept and the second request drops its own copy and returns that one.
+    """
     if invitation.response_id is not None:
         return invitation.response
     campaign = invitation.campaign
@@ -207,10 +220,18 @@ def start_response(
     )
     session.add(response)
     session.flush()
-    invitation.response_id = response.id
-    invitation.response = response
-    invitation.shared_at = utcnow()
-    invitation.shared_by_id = user_id
+    linked = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.response_id.is_(None))
+        .values(response_id=response.id, shared_at=utcnow(), shared_by_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if linked.rowcount != 1:
+        session.delete(response)
+        session.flush()
+        session.refresh(invitation)
+        return invitation.response
+    session.expire(invitation, ["response_id", "response", "shared_at", "shared_by_id"])
     return response
 
 
@@ -258,16 +279,19 @@ def save_answers(
     expected_lock: int,
     user_id: int | None,
     locale: str = "en",
+    invitation: Invitation | None = None,
 ) -> SaveResult:
     """Merge `changes` into the draft if nobody saved in between; audit every changed answer.
 
     Invalid values are kept in the draft (nothing typed is lost) and reported; submit refuses
-    them.
+    them. `invitation` is the one the supplier works through (the portal); it must still be
+    open, see :func:`ensure_open`.
     """
     from questionnaires import validate_answers
 
     if response.status != ResponseStatus.DRAFT:
-        raise ResponseLocked("this response has been submitted and can no longer be edited")
+        raise _locked()
+    ensure_open(session, response, invitation=invitation)
     definition = definition_of(response)
     unknown = [key for key in changes if not definition.has_question(key)]
     if unknown:
@@ -287,6 +311,7 @@ def save_answers(
         update(QuestionnaireResponse)
         .where(
             QuestionnaireResponse.id == response.id,
+            QuestionnaireResponse.status == ResponseStatus.DRAFT,
             QuestionnaireResponse.lock_version == expected_lock,
         )
         .values(
@@ -300,6 +325,7 @@ def save_answers(
     if result.rowcount != 1:
         _raise_conflict(session, response, changes)
     session.refresh(response)
+    invitations = ensure_open(session, response, invitation=invitation, lock=True)
     for key in changed:
         audit.record(
             session,
@@ -311,13 +337,13 @@ def save_answers(
             before={key: before.get(key)},
             after={key: merged.get(key)},
         )
-    for invitation in _invitations_of(session, response):
-        if invitation.status in (
+    for shared in invitations:
+        if shared.status in (
             InvitationStatus.INVITED,
             InvitationStatus.OPENED,
             InvitationStatus.OVERDUE,
         ):
-            set_status(session, invitation, InvitationStatus.IN_PROGRESS)
+            set_status(session, shared, InvitationStatus.IN_PROGRESS)
     return SaveResult(
         response.lock_version, validate_answers(definition, merged, locale=locale), changed
     )
@@ -325,6 +351,8 @@ def save_answers(
 
 def _raise_conflict(session: Session, response: QuestionnaireResponse, changes: dict) -> None:
     session.refresh(response)
+    if response.status != ResponseStatus.DRAFT:
+        raise _locked()
     theirs = {k: (response.answers or {}).get(k) for k in changes}
     raise EditConflict(
         "someone else saved this questionnaire after you opened it; review their answers "
@@ -336,40 +364,160 @@ def _raise_conflict(session: Session, response: QuestionnaireResponse, changes: 
     )
 
 
-def _invitations_of(session: Session, response: QuestionnaireResponse) -> list[Invitation]:
-    return list(session.scalars(select(Invitation).where(Invitation.response_id == response.id)))
+def _locked() -> ResponseLocked:
+    return ResponseLocked("this response has been submitted and can no longer be edited")
+
+
+def _closed_refusal(invitation: Invitation) -> WrongState | None:
+    """Why this invitation's brand takes no more answers, or None while it is open."""
+    if invitation.status == InvitationStatus.DECLINED:
+        return WrongState(
+            "this invitation was declined; answers can no longer be saved or submitted",
+            code="invitation_declined",
+        )
+    if invitation.revoked_at is not None:
+        return WrongState(
+            "this invitation has been withdrawn; answers can no longer be saved or submitted",
+            code="invitation_withdrawn",
+        )
+    return None
+
+
+def ensure_open(
+    session: Session,
+    response: QuestionnaireResponse,
+    *,
+    invitation: Invitation | None = None,
+    lock: bool = False,
+) -> list[Invitation]:
+    """Refuse changes no brand could receive; return the response's invitations.
+
+    Working through an invitation (the portal), that invitation must be neither declined nor
+    withdrawn; without one (the API), at least one invitation the response is shared with must
+    be open. With `lock`, used after the response row is updated, the invitations are re-read
+    under a row lock, so a decline committed meanwhile is seen and one arriving later waits.
+    """
+    stmt = select(Invitation).where(Invitation.response_id == response.id).order_by(Invitation.id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    invitations = list(session.scalars(stmt))
+    if invitation is not None:
+        refusal = _closed_refusal(invitation)
+        if refusal is not None:
+            raise refusal
+        return invitations
+    refusals = [_closed_refusal(i) for i in invitations]
+    if not invitations:
+        raise WrongState("this response is not shared with any customer", code="not_shared")
+    if all(refusals):
+        raise refusals[0]
+    return invitations
+
+
+def _transition(
+    session: Session,
+    invitation: Invitation,
+    to: InvitationStatus,
+    *,
+    allowed: tuple[InvitationStatus, ...],
+    where: tuple = (),
+    **values: Any,
+) -> bool:
+    """Move the invitation to `to` in one conditional UPDATE, only from an `allowed` status.
+
+    False, with the invitation re-read, when another request changed it first: the row count
+    decides, so two requests at the same moment cannot both apply a once-only change.
+    """
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status.in_(allowed), *where)
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(invitation)
+        return False
+    session.expire(invitation, ["status", *values])
+    session.add(InvitationEvent(invitation_id=invitation.id, status=to))
+    return True
 
 
 def submit(
-    session: Session, response: QuestionnaireResponse, *, user_id: int | None, locale: str = "en"
+    session: Session,
+    response: QuestionnaireResponse,
+    *,
+    user_id: int | None,
+    locale: str = "en",
+    invitation: Invitation | None = None,
 ) -> ResponseSubmission:
-    """Validate everything, freeze a snapshot, lock the response, notify the brands' queues."""
+    """Validate everything, freeze a snapshot, lock the response, notify the brands' queues.
+
+    The draft becomes submitted in one conditional UPDATE that also requires the lock_version
+    whose answers were validated: of two submits at once only one goes on (the other gets
+    `ResponseLocked`), and a save landing in between is refused rather than slipping
+    unvalidated answers into the snapshot.
+    """
     from questionnaires import validate_answers
 
     if response.status != ResponseStatus.DRAFT:
         raise ResponseLocked("this response has already been submitted")
-    errors = validate_answers(
-        definition_of(response), response.answers or {}, locale=locale, for_submit=True
-    )
+    ensure_open(session, response, invitation=invitation)
+    answers = json.loads(json.dumps(response.answers or {}))
+    errors = validate_answers(definition_of(response), answers, locale=locale, for_submit=True)
     if errors:
         raise SubmitRefused(errors)
-    number = len(response.submissions) + 1
+    validated_lock = response.lock_version
+    result = session.execute(
+        update(QuestionnaireResponse)
+        .where(
+            QuestionnaireResponse.id == response.id,
+            QuestionnaireResponse.status == ResponseStatus.DRAFT,
+            QuestionnaireResponse.lock_version == validated_lock,
+        )
+        .values(
+            status=ResponseStatus.SUBMITTED,
+            lock_version=validated_lock + 1,
+            updated_at=utcnow(),
+            updated_by_id=user_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(response)
+    if result.rowcount != 1:
+        if response.status != ResponseStatus.DRAFT:
+            raise ResponseLocked("this response has already been submitted")
+        raise EditConflict(
+            "someone saved this questionnaire while you were submitting; review the answers "
+            "and submit again",
+            current_lock=response.lock_version,
+            theirs={},
+            mine={},
+            by=response.updated_by_id,
+        )
+    invitations = ensure_open(session, response, invitation=invitation, lock=True)
+    number = (
+        session.scalar(
+            select(func.max(ResponseSubmission.number)).where(
+                ResponseSubmission.response_id == response.id
+            )
+        )
+        or 0
+    ) + 1
     submission = ResponseSubmission(
         response_id=response.id,
         supplier_id=response.supplier_id,
         number=number,
-        answers=json.loads(json.dumps(response.answers)),
+        answers=answers,
         submitted_by_id=user_id,
     )
     session.add(submission)
-    response.status = ResponseStatus.SUBMITTED
     session.flush()
-    for invitation in _invitations_of(session, response):
-        if invitation.status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED):
+    for shared in invitations:
+        if _closed_refusal(shared) is not None or shared.status == InvitationStatus.ACCEPTED:
             continue
-        invitation.reviewed_submission_id = submission.id
-        invitation.submitted_at = utcnow()
-        set_status(session, invitation, InvitationStatus.SUBMITTED)
+        shared.reviewed_submission_id = submission.id
+        shared.submitted_at = utcnow()
+        set_status(session, shared, InvitationStatus.SUBMITTED)
     audit.record(
         session,
         action="response.submitted",
@@ -382,11 +530,27 @@ def submit(
     return submission
 
 
+DECLINABLE = (
+    InvitationStatus.INVITED,
+    InvitationStatus.OPENED,
+    InvitationStatus.IN_PROGRESS,
+    InvitationStatus.RETURNED,
+    InvitationStatus.OVERDUE,
+)
+
+
 def decline(session: Session, invitation: Invitation, *, reason: str, user_id: int | None) -> None:
-    if invitation.status in (InvitationStatus.SUBMITTED, InvitationStatus.ACCEPTED):
+    """The supplier says no to this invitation, once; a submitted response cannot be declined."""
+    if invitation.status not in DECLINABLE or not _transition(
+        session,
+        invitation,
+        InvitationStatus.DECLINED,
+        allowed=DECLINABLE,
+        decided_at=utcnow(),
+    ):
+        if invitation.status == InvitationStatus.DECLINED:
+            raise WrongState("this invitation has already been declined", code="already_declined")
         raise WrongState("a submitted response cannot be declined", code="decline_submitted")
-    set_status(session, invitation, InvitationStatus.DECLINED)
-    invitation.decided_at = utcnow()
     audit.record(
         session,
         action="invitation.declined",
@@ -401,9 +565,14 @@ def decline(session: Session, invitation: Invitation, *, reason: str, user_id: i
 def return_for_revision(
     session: Session, invitation: Invitation, comments: dict[str, str], *, user_id: int | None
 ) -> list[ReviewComment]:
-    """The brand sends the submission back with a comment per question; the draft reopens."""
+    """The brand sends the submission back with a comment per question; the draft reopens.
+
+    The response row is written first (the lock order every change here keeps), then the
+    invitation leaves `submitted` in a conditional UPDATE, so a second return or an accept at
+    the same moment is refused.
+    """
     if invitation.status != InvitationStatus.SUBMITTED:
-        raise WrongState("only a submitted response can be returned", code="not_submitted")
+        raise _not_under_review(invitation, "only a submitted response can be returned")
     comments = {k: v.strip() for k, v in comments.items() if v and v.strip()}
     if not comments:
         raise PortalError(
@@ -415,6 +584,16 @@ def return_for_revision(
     if unknown:
         names = ", ".join(sorted(unknown))
         raise PortalError(f"unknown question(s): {names}", code="unknown_question", keys=names)
+    invitation.response.status = ResponseStatus.DRAFT
+    session.flush()
+    if not _transition(
+        session,
+        invitation,
+        InvitationStatus.RETURNED,
+        allowed=(InvitationStatus.SUBMITTED,),
+        where=(Invitation.reviewed_submission_id == invitation.reviewed_submission_id,),
+    ):
+        raise _not_under_review(invitation, "only a submitted response can be returned")
     created = [
         ReviewComment(
             invitation_id=invitation.id,
@@ -427,8 +606,6 @@ def return_for_revision(
         for key, body in comments.items()
     ]
     session.add_all(created)
-    invitation.response.status = ResponseStatus.DRAFT
-    set_status(session, invitation, InvitationStatus.RETURNED)
     audit.record(
         session,
         action="response.returned",
@@ -455,12 +632,135 @@ def comments_for(session: Session, invitation: Invitation) -> list[ReviewComment
     )
 
 
+@dataclass
+class SubmissionEntry:
+    """One submission as a brand's review lists it, with what changed since the one before."""
+
+    submission: ResponseSubmission
+    submitted_by: str | None
+    changes: list[AnswerChange] | None
+
+
+def submission_history(
+    session: Session, invitation: Invitation, *, locale: str
+) -> list[SubmissionEntry]:
+    """The submissions this invitation's brand received, newest first; drafts never show.
+
+    The history starts at the first submission the brand received (at submit time, or the
+    one current when the supplier shared the response with it) and ends at the one under its
+    review; what the supplier submitted to other brands before or after stays with them.
+    """
+    if invitation.reviewed_submission_id is None or invitation.response is None:
+        return []
+    reviewed = session.get(ResponseSubmission, invitation.reviewed_submission_id)
+    first_received = session.scalar(
+        select(func.min(InvitationEvent.occurred_at)).where(
+            InvitationEvent.invitation_id == invitation.id,
+            InvitationEvent.status == InvitationStatus.SUBMITTED,
+        )
+    )
+    submissions = list(
+        session.scalars(
+            select(ResponseSubmission)
+            .where(
+                ResponseSubmission.response_id == invitation.response_id,
+                ResponseSubmission.number <= reviewed.number,
+            )
+            .order_by(ResponseSubmission.number)
+        )
+    )
+    if first_received is not None:
+        earlier = [s for s in submissions if _as_utc(s.submitted_at) <= _as_utc(first_received)]
+        if earlier:
+            submissions = submissions[submissions.index(earlier[-1]) :]
+    names = {
+        user.id: user.display_name
+        for user in session.scalars(
+            select(User).where(User.id.in_({s.submitted_by_id for s in submissions}))
+        )
+    }
+    definition = definition_of(invitation.response)
+    entries = []
+    for index, submission in enumerate(submissions):
+        changes = None
+        if index > 0:
+            changes = diff_answers(
+                definition, submissions[index - 1].answers, submission.answers, locale=locale
+            )
+        entries.append(SubmissionEntry(submission, names.get(submission.submitted_by_id), changes))
+    return entries[::-1]
+
+
+def submitted_evidence(session: Session, submission: ResponseSubmission) -> list[Evidence]:
+    """The evidence files a submission refers to; files uploaded to a later draft stay out."""
+    ids = set()
+    for file_id in _file_ids(submission.answers):
+        try:
+            ids.add(uuid.UUID(str(file_id)))
+        except ValueError:
+            continue
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Evidence)
+            .where(Evidence.response_id == submission.response_id, Evidence.public_id.in_(ids))
+            .order_by(Evidence.id)
+        )
+    )
+
+
+def evidence_visible_to_brand(session: Session, evidence: Evidence, brand_id: int) -> bool:
+    """A brand may download a file only if a submission it received refers to it.
+
+    Files the supplier uploaded to a later, unsubmitted draft stay private, like the draft.
+    """
+    invitations = session.scalars(
+        select(Invitation).where(
+            Invitation.response_id == evidence.response_id,
+            Invitation.brand_id == brand_id,
+            Invitation.shared_at.is_not(None),
+            Invitation.reviewed_submission_id.is_not(None),
+        )
+    ).all()
+    for invitation in invitations:
+        reviewed = session.get(ResponseSubmission, invitation.reviewed_submission_id)
+        received = session.scalars(
+            select(ResponseSubmission).where(
+                ResponseSubmission.response_id == evidence.response_id,
+                ResponseSubmission.number <= reviewed.number,
+            )
+        )
+        if any(str(evidence.public_id) in map(str, _file_ids(s.answers)) for s in received):
+            return True
+    return False
+
+
+def _file_ids(value: Any) -> Iterator[Any]:
+    """Every `file_id` in an answer set, however deep (file answers may sit in table rows)."""
+    if isinstance(value, dict):
+        if "file_id" in value:
+            yield value["file_id"]
+        for item in value.values():
+            yield from _file_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _file_ids(item)
+
+
 def accept(session: Session, invitation: Invitation, *, user_id: int | None) -> Disclosure:
     """The brand accepts the submission under review; it becomes this brand's disclosure."""
     from questionnaires import derive_disclosure
 
-    if invitation.status != InvitationStatus.SUBMITTED:
-        raise WrongState("only a submitted response can be accepted", code="not_submitted")
+    if invitation.status != InvitationStatus.SUBMITTED or not _transition(
+        session,
+        invitation,
+        InvitationStatus.ACCEPTED,
+        allowed=(InvitationStatus.SUBMITTED,),
+        where=(Invitation.reviewed_submission_id == invitation.reviewed_submission_id,),
+        decided_at=utcnow(),
+    ):
+        raise _not_under_review(invitation, "only a submitted response can be accepted")
     submission = session.get(ResponseSubmission, invitation.reviewed_submission_id)
     response = invitation.response
     version = response.questionnaire_version
@@ -492,8 +792,6 @@ def accept(session: Session, invitation: Invitation, *, user_id: int | None) -> 
         submission_id=submission.id,
     )
     session.add(disclosure)
-    invitation.decided_at = utcnow()
-    set_status(session, invitation, InvitationStatus.ACCEPTED)
     session.flush()
     audit.record(
         session,
@@ -505,6 +803,13 @@ def accept(session: Session, invitation: Invitation, *, user_id: int | None) -> 
         after={"submission": submission.number, "disclosure": str(disclosure.public_id)},
     )
     return disclosure
+
+
+def _not_under_review(invitation: Invitation, message: str) -> WrongState:
+    """The refusal for accepting or returning a submission that is no longer under review."""
+    if invitation.status == InvitationStatus.ACCEPTED:
+        return WrongState("this submission has already been accepted", code="already_accepted")
+    return WrongState(message, code="not_submitted")
 
 
 def _dec(value, quantum: str = "0.001") -> Decimal | None:
@@ -523,10 +828,12 @@ def add_evidence(
     folder: Path,
     max_bytes: int,
     user_id: int | None,
+    invitation: Invitation | None = None,
 ) -> Evidence:
     """Store an evidence file (type allow-list, sniffed content, random name, checksum)."""
     if response.status != ResponseStatus.DRAFT:
         raise ResponseLocked("this response has been submitted; evidence can no longer change")
+    ensure_open(session, response, invitation=invitation)
     if not definition_of(response).has_question(question_key):
         raise PortalError(
             f"unknown question: {question_key}", code="unknown_question", keys=question_key

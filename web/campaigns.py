@@ -16,13 +16,13 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from questionnaires import campaigns as campaign_service
 from questionnaires import responses as response_service
 from supplychain.models import (
-    AuditEvent,
     Campaign,
     Disclosure,
     Evidence,
@@ -43,7 +43,8 @@ bp = Blueprint("campaigns", __name__, url_prefix="/console")
 
 
 def public_base_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
+    """The configured address for mailed links; the Host header is the sender's to forge."""
+    return current_app.config["BASE_URL"]
 
 
 def _int_list(raw: str) -> list[int]:
@@ -238,7 +239,11 @@ def reissue(invitation_id: str):
 @bp.route("/invitations/<invitation_id>")
 @roles_required(*BRAND_ROLES)
 def review(invitation_id: str):
-    """The brand's review of the submission it was sent, with this brand's comments only."""
+    """The brand's review of the submission it was sent, with this brand's comments only.
+
+    Only submitted answers show: the submission under review, the evidence it refers to and
+    the history of submissions with what changed between them, never the supplier's draft.
+    """
     db = get_db()
     invitation = _invitation(invitation_id)
     submission = (
@@ -248,21 +253,11 @@ def review(invitation_id: str):
     )
     definition = None
     evidence = []
-    trail = []
+    history = []
     if invitation.response is not None and submission is not None:
         definition = response_service.definition_of(invitation.response)
-        evidence = db.scalars(
-            select(Evidence).where(Evidence.response_id == invitation.response_id)
-        ).all()
-        trail = db.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.entity_type == "response",
-                AuditEvent.entity_id == str(invitation.response.public_id),
-            )
-            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-            .limit(500)
-        ).all()
+        evidence = response_service.submitted_evidence(db, submission)
+        history = response_service.submission_history(db, invitation, locale=get_locale().language)
     disclosure = db.scalars(
         scoped(Disclosure, current_org_id())
         .where(Disclosure.submission_id == invitation.reviewed_submission_id)
@@ -275,7 +270,7 @@ def review(invitation_id: str):
         definition=definition,
         comments=response_service.comments_for(db, invitation),
         evidence=evidence,
-        trail=trail,
+        history=history,
         disclosure=disclosure,
     )
 
@@ -309,17 +304,10 @@ def decide(invitation_id: str):
 @bp.route("/evidence/<evidence_id>")
 @roles_required(*BRAND_ROLES)
 def evidence(evidence_id: str):
-    """Evidence is served to a brand only if the supplier shared the response with it."""
+    """Evidence is served to a brand only if a submission shared with it refers to the file."""
     db = get_db()
     item = find_by_public_id(db, Evidence, evidence_id)
-    shared = db.scalars(
-        select(Invitation).where(
-            Invitation.response_id == item.response_id,
-            Invitation.brand_id == current_org_id(),
-            Invitation.shared_at.is_not(None),
-        )
-    ).first()
-    if shared is None:
+    if not response_service.evidence_visible_to_brand(db, item, current_org_id()):
         abort(404)
     path = get_settings().uploads_path / "evidence" / item.stored_name
     return send_file(path, as_attachment=True, download_name=item.original_name)

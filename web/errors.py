@@ -16,7 +16,17 @@ MESSAGES = {
     "unknown_question": lazy_gettext("Unknown question: %(keys)s"),
     "decline_submitted": lazy_gettext("A submitted response cannot be declined."),
     "not_submitted": lazy_gettext("Only a submitted response can be accepted or returned."),
+    "already_accepted": lazy_gettext("This submission has already been accepted."),
+    "already_declined": lazy_gettext("You have already declined this questionnaire."),
+    "invitation_declined": lazy_gettext(
+        "You declined this questionnaire; answers can no longer be saved or submitted."
+    ),
+    "invitation_withdrawn": lazy_gettext(
+        "Your customer has withdrawn this invitation; answers can no longer be saved or submitted."
+    ),
+    "not_shared": lazy_gettext("This response is not shared with any customer."),
     "password_too_short": lazy_gettext("Passwords need at least 8 characters."),
+    "current_password_wrong": lazy_gettext("The current password is not correct."),
     "email_taken": lazy_gettext("An account with this email already exists. Sign in instead."),
     "campaign_closed": lazy_gettext("This campaign is closed."),
     "comment_required": lazy_gettext(

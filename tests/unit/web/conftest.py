@@ -72,7 +72,11 @@ def _make_tenant(url: str, settings, slug: str, supplier_name: str) -> Tenant:
             max_bytes=10_000,
             user_id=None,
         )
-        responses.save_answers(s, response, dict(cs.BASE_ANSWERS), expected_lock=1, user_id=None)
+        answers = dict(cs.BASE_ANSWERS)
+        answers["verification_evidence"] = [
+            {"file_id": str(evidence.public_id), "filename": "statement.pdf"}
+        ]
+        responses.save_answers(s, response, answers, expected_lock=1, user_id=None)
         responses.submit(s, response, user_id=None)
         disclosure = responses.accept(s, invitation, user_id=None)
         run = run_footprint(s, brand_id=brand.id, year=2025, samples=100)
