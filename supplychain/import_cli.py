@@ -40,7 +40,11 @@ def _file_argument(func: Callable) -> Callable:
     func = click.option(
         "--encoding",
         default=None,
-        help="Text encoding of a CSV file (default: detected; e.g. utf-8, gb18030).",
+        help=(
+            "Text encoding of a CSV file, e.g. utf-8, gb18030, big5, shift_jis, latin-1, "
+            "cp1252, cp1251 (default: detected; a file whose encoding is unclear is refused "
+            "with the candidates named)."
+        ),
     )(func)
     func = click.option("--brand", "brand_slug", required=True, help="Slug of the brand.")(func)
     return click.argument(
@@ -111,7 +115,11 @@ def _run(kind: str, file: Path, brand_slug: str, encoding: str | None, skip_inva
         )
         raise SystemExit(1) from None
     except ImportFileError as failure:
-        raise click.ClickException(str(failure)) from None
+        message = str(failure)
+        if failure.code == "encoding_uncertain":
+            example = (failure.params.get("candidates") or ["cp1252"])[0]
+            message += f"\nRun again with --encoding, for example --encoding {example}."
+        raise click.ClickException(message) from None
     click.echo(report.format_text())
     if report.batch_public_id:
         click.echo(f"Import batch {report.batch_public_id} recorded.")

@@ -17,13 +17,15 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import gc
 import hashlib
-import io
+import logging
 import os
 import re
 import uuid
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -32,13 +34,17 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from time import time_ns
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from supplychain import audit
+from supplychain.config import ImportLimits
 from supplychain.models import (
     ImportBatch,
+    ImportStatus,
     Organization,
     OrgKind,
     RelationshipStatus,
@@ -48,6 +54,7 @@ from supplychain.models import (
 )
 
 Progress = Callable[[int], None]
+log = logging.getLogger(__name__)
 
 KIND_SUPPLIERS = "suppliers"
 KIND_SPEND = "spend"
@@ -94,6 +101,8 @@ class ImportReport:
     batch_public_id: str | None = None
     encoding: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    # Why the whole file was refused ({"code", "params"}, see ImportFileError), if it was.
+    refusal: dict[str, Any] | None = None
 
     @property
     def bad_rows(self) -> int:
@@ -130,13 +139,29 @@ class ImportReport:
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be imported: unreadable, undecodable or missing columns."""
+    """The file as a whole cannot be imported: unreadable, undecodable, too large once opened,
+    or missing columns. Nothing has been written when it is raised.
 
-    def __init__(self, file: str, problem: str) -> None:
+    `refusal` ({"code", "params"}) lets the console word the reason in the user's language and
+    offer the encodings a file could be in; the message is the importer's English detail.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{file}: {problem}")
         self.file = file
         self.problem = problem
+        self.code = code
+        self.params = {"file": file, **(params or {})}
+        self.refusal = {"code": code, "params": self.params} if code else None
         self.user_message = str(self)
+        self.report = ImportReport(file=file, kind="", refusal=self.refusal)
 
 
 class ImportValidationError(Exception):
@@ -539,36 +564,236 @@ class _Table:
     ignored: list[str]
 
 
-def decode_csv_bytes(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:
-    """Text and the encoding used: BOMs, then strict UTF-8, then GB18030, then detection."""
+_CHUNK_BYTES = 1 << 20  # files are read, decoded and checked this much at a time
+_SAMPLE_BYTES = 2 << 20  # what charset detection looks at
+_LEGACY_ENCODINGS = ("cp1252", "latin-1", "cp1251")  # tried when neither UTF-8 nor GB18030 fit
+_CONFIDENT_CHAOS = 0.2  # charset-normalizer's own "too messy" threshold
+
+_LATIN_ACCENTED = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_CYRILLIC_GREEK = "\u0370-\u03ff\u0400-\u052f"
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+_SCRIPTS = (
+    ("ascii_letter", re.compile("[A-Za-z]")),
+    ("accented", re.compile(f"[{_LATIN_ACCENTED}]")),
+    ("cyrillic", re.compile(f"[{_CYRILLIC_GREEK}]")),
+    ("cjk", re.compile(f"[{_CJK}]")),
+    ("c1", re.compile("[\x80-\x9f]")),
+    ("private", re.compile("[\ue000-\uf8ff]")),
+)
+
+# Text no real file holds, but a wrong guess produces. Each runs only when the scripts it
+# needs occur in the text, which keeps checking a Chinese file cheap.
+_LATIN_BY_CYRILLIC = re.compile(  # Latin-1 read as cp1251: "Sociщtщ"
+    f"[A-Za-z{_LATIN_ACCENTED}][{_CYRILLIC_GREEK}]|[{_CYRILLIC_GREEK}][A-Za-z{_LATIN_ACCENTED}]"
+)
+_ACCENTED_BY_CJK = re.compile(f"[{_LATIN_ACCENTED}][{_CJK}]|[{_CJK}][{_LATIN_ACCENTED}]")
+# An accented letter and the next letter read as one double-byte character: "M黮ler".
+_CJK_IN_LATIN_WORD = re.compile(f"[A-Za-z][{_CJK}][a-z]")
+_ACCENTED_RUN = re.compile(f"[{_LATIN_ACCENTED}]{{4,}}")  # Cyrillic read as Latin-1: "Ðîìàøêà"
+
+
+@functools.lru_cache(maxsize=65536)
+def _script(char: str) -> str | None:
+    return next((name for name, pattern in _SCRIPTS if pattern.match(char)), None)
+
+
+@functools.lru_cache(maxsize=65536)
+def _outside_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _mixes_scripts(text: str, scripts: set[str | None]) -> bool:
+    """C1 controls (Windows punctuation read as Latin-1), Latin and Cyrillic or Greek letters
+    inside one word, or accented Latin letters glued to CJK characters."""
+    if "c1" in scripts:
+        return True
+    latin = "ascii_letter" in scripts or "accented" in scripts
+    if "cyrillic" in scripts and latin and _LATIN_BY_CYRILLIC.search(text):
+        return True
+    return "accented" in scripts and "cjk" in scripts and bool(_ACCENTED_BY_CJK.search(text))
+
+
+class _Gb18030Check:
+    """Whether text read as GB18030 looks like a Chinese export rather than a wrong guess.
+
+    Latin-1 text that happens to decode as GB18030 pairs an accented letter with the next
+    ASCII byte: a rare character outside GB2312 right next to a Latin letter. Big5 and
+    Shift_JIS read as GB18030 give private-use characters, or mostly characters outside
+    GB2312, which simplified-Chinese exports hardly use.
+    """
+
+    def __init__(self) -> None:
+        self.cjk: set[str] = set()
+
+    def __call__(self, text: str) -> bool:
+        chars = set(text)
+        scripts = {_script(c) for c in chars}
+        if "private" in scripts or _mixes_scripts(text, scripts):
+            return True
+        cjk = {c for c in chars if _script(c) == "cjk"}
+        self.cjk |= cjk
+        rare = "".join(sorted(c for c in cjk if _outside_gb2312(c)))
+        if rare and "ascii_letter" in scripts:
+            rare_class = re.escape(rare)
+            next_to_letter = re.compile(f"[A-Za-z][{rare_class}]|[{rare_class}][A-Za-z]")
+            return next_to_letter.search(text) is not None
+        return False
+
+    def mostly_rare(self) -> bool:
+        outside = sum(1 for c in self.cjk if _outside_gb2312(c))
+        return outside >= 3 and outside * 3 > len(self.cjk)
+
+
+def _implausible_legacy(text: str) -> bool:
+    """Mixed scripts as above, a CJK character inside a Latin word, or a run of accented
+    letters no Western word has."""
+    scripts = {_script(c) for c in set(text)}
+    if _mixes_scripts(text, scripts):
+        return True
+    if "cjk" in scripts and "ascii_letter" in scripts and _CJK_IN_LATIN_WORD.search(text):
+        return True
+    return "accented" in scripts and _ACCENTED_RUN.search(text) is not None
+
+
+class _Reading:
+    """One encoding tried over a whole file: does it decode, does the text look real, and a
+    digest of the text so different encodings that read the file the same can be told apart."""
+
+    def __init__(self, encoding: str, implausible: Callable[[str], bool] | None) -> None:
+        self.encoding = encoding
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        self.implausible = implausible
+        self.decodes = True
+        self.plausible = True
+        self.bad_byte: int | None = None
+        self.text_digest = hashlib.sha256()
+        self.tail = ""  # the last characters of the previous chunk, for checks across chunks
+
+    def feed(self, chunk: bytes, offset: int, final: bool) -> None:
+        if not self.decodes:
+            return
+        try:
+            text = self.decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            self.decodes = False
+            self.bad_byte = max(offset + exc.start, 0)
+            return
+        if self.plausible and self.implausible is not None:
+            self.plausible = not self.implausible(self.tail + text)
+        self.tail = text[-2:]
+        self.text_digest.update(text.encode("utf-8", "surrogatepass"))
+
+
+def _read_with(path: Path, readings: list[_Reading]) -> None:
+    """Decode the file chunk by chunk with every reading at once; memory stays one chunk."""
+    with path.open("rb") as handle:
+        offset = 0
+        while any(r.decodes for r in readings):
+            chunk = handle.read(_CHUNK_BYTES)
+            for reading in readings:
+                reading.feed(chunk, offset, final=not chunk)
+            if not chunk:
+                return
+            offset += len(chunk)
+
+
+def _require_encoding(path: Path, file: str, encoding: str) -> None:
+    reading = _Reading(encoding, None)
+    _read_with(path, [reading])
+    if not reading.decodes:
+        raise ImportFileError(
+            file,
+            f"the file is not valid {encoding} (byte {reading.bad_byte}); check the encoding.",
+            code="encoding_invalid",
+            params={"encoding": encoding, "byte": reading.bad_byte},
+        )
+
+
+def _same_codec(first: str, second: str) -> bool:
+    return codecs.lookup(first).name == codecs.lookup(second).name
+
+
+def detect_encoding(path: Path, file: str, encoding: str | None = None) -> str:
+    """The encoding to read a CSV file with, checked over the whole file.
+
+    The one asked for; else a byte order mark's; else UTF-8; else GB18030 when its text looks
+    real (Chinese ERP exports import without a question). Otherwise Windows-1252, Latin-1,
+    Windows-1251 and charset-normalizer's best guess are tried: when every plausible reading
+    gives the same text it is used, else the file is refused naming the candidates, because a
+    wrong guess would store unreadable names without anyone noticing.
+    """
     if encoding:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise ImportFileError(file, f"'{encoding}' is not a known encoding.") from None
-        try:
-            return data.decode(encoding).lstrip("\ufeff"), encoding
-        except UnicodeDecodeError as exc:
             raise ImportFileError(
-                file, f"the file is not valid {encoding} (byte {exc.start}); check the encoding."
+                file,
+                f"'{encoding}' is not a known encoding.",
+                code="encoding_not_known",
+                params={"encoding": encoding},
             ) from None
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
-    for candidate in ("utf-8", "gb18030"):
-        try:
-            return data.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
+        _require_encoding(path, file, encoding)
+        return encoding
+    with path.open("rb") as handle:
+        head = handle.read(_SAMPLE_BYTES)
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if head.startswith(bom):
+            _require_encoding(path, file, name)
+            return name
+    chinese = _Gb18030Check()
+    utf8, gb18030 = _Reading("utf-8", None), _Reading("gb18030", chinese)
+    _read_with(path, [utf8, gb18030])
+    if utf8.decodes:
+        return "utf-8"
+    if gb18030.decodes and gb18030.plausible and not chinese.mostly_rare():
+        return "gb18030"
+    return _settle_legacy_encoding(path, file, head)
+
+
+def _settle_legacy_encoding(path: Path, file: str, head: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise ImportFileError(
-            file, "the text encoding could not be detected; pass the encoding explicitly."
+    # Cut the sample at a line end so detection does not see a character cut in half.
+    sample = head if len(head) < _SAMPLE_BYTES else head[: head.rfind(b"\n") + 1] or head
+    best = from_bytes(sample).best()
+    guessed = best.encoding if best is not None else None
+    names = list(_LEGACY_ENCODINGS)
+    if guessed and not any(_same_codec(guessed, name) for name in names):
+        names.append(guessed)
+    readings = [_Reading(name, _implausible_legacy) for name in names]
+    _read_with(path, readings)
+    agreeing: dict[bytes, list[str]] = {}
+    for reading in readings:
+        if reading.decodes and reading.plausible:
+            agreeing.setdefault(reading.text_digest.digest(), []).append(reading.encoding)
+    if len(agreeing) == 1:
+        (same_text,) = agreeing.values()
+        confident = best is not None and best.chaos < _CONFIDENT_CHAOS
+        if same_text[0] in _LEGACY_ENCODINGS or confident:
+            return same_text[0]
+    candidates = [group[0] for group in agreeing.values()] or ([guessed] if guessed else [])
+    if candidates:
+        problem = (
+            f"could not tell the text encoding: it could be {_or_list(candidates)}; "
+            "choose one explicitly."
         )
-    return str(best), best.encoding
+    else:
+        problem = "could not tell the text encoding; choose it explicitly."
+    raise ImportFileError(
+        file, problem, code="encoding_uncertain", params={"candidates": candidates}
+    )
+
+
+def _or_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _sniff_delimiter(text: str, aliases: dict[str, Column]) -> str:
@@ -595,24 +820,147 @@ def _sniff_delimiter(text: str, aliases: dict[str, Column]) -> str:
 
 
 def _csv_rows(
-    data: bytes, file: str, encoding: str | None, aliases: dict[str, Column]
-) -> tuple[Iterator[tuple[int, list[str]]], str]:
-    text, used = decode_csv_bytes(data, file, encoding)
-    delimiter = _sniff_delimiter(text, aliases)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
+    path: Path, file: str, encoding: str, aliases: dict[str, Column]
+) -> Iterator[tuple[int, list[str]]]:
+    """Rows streamed from the file: only the parsed cells are kept, never the whole text."""
+    reading = "utf-8-sig" if _same_codec(encoding, "utf-8") else encoding
+    with path.open("rb") as handle:
+        head = codecs.getincrementaldecoder(reading)(errors="replace").decode(handle.read(65536))
+    delimiter = _sniff_delimiter(head, aliases)
+    with path.open(encoding=reading, errors="strict", newline="") as text:
+        reader = csv.reader(text, delimiter=delimiter)
         start = 1
         try:
             for cells in reader:
                 yield start, cells
                 start = reader.line_num + 1
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise _cell_too_long(file, start, None) from None
             raise ImportFileError(
                 file, f"line {start}: the CSV cannot be parsed ({exc})."
             ) from None
 
-    return rows(), used
+
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+_RATIO_MIN_BYTES = 1024 * 1024  # small parts (styles, relationships) legitimately compress more
+_XML_PROLOG_BYTES = 64 * 1024
+_NESTED_ARCHIVES = (".zip", ".xlsx", ".xlsm", ".xlsb", ".docx", ".pptx", ".gz", ".7z", ".rar")
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,  # a part the workbook refers to is missing
+    IndexError,
+    EOFError,
+    OSError,
+    RuntimeError,  # zipfile: an encrypted part
+    NotImplementedError,  # zipfile: an unknown compression method
+    TypeError,
+    ValueError,  # includes defusedxml's refusal of entity declarations
+    zlib.error,
+    ParseError,
+)
+
+
+def _xlsx_damaged(file: str) -> ImportFileError:
+    return ImportFileError(
+        file,
+        "the XLSX file is damaged or contains forbidden XML entity declarations; open it in "
+        "Excel, save a copy as .xlsx and import that.",
+        code="xlsx_damaged",
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f}"
+
+
+def _odd_part(info: zipfile.ZipInfo, seen: set[str]) -> str | None:
+    """Why an archive member has no place in a workbook, if it has none."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        return "it is encrypted"
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return "it uses an unusual compression method"
+    if name.startswith("/") or "\\" in name or ":" in name or ".." in name.split("/"):
+        return "its path leaves the archive"
+    if name in seen:
+        return "the name appears twice"
+    if name.lower().endswith(_NESTED_ARCHIVES):
+        return "it is an archive inside the workbook"
+    return None
+
+
+def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """A DOCTYPE or ENTITY in an XML part's prolog: OOXML never has one, entity bombs do."""
+    with archive.open(info) as part:
+        head = part.read(_XML_PROLOG_BYTES)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    head = head.lower()
+    return b"<!doctype" in head or b"<!entity" in head
+
+
+def check_xlsx_archive(path: Path, file: str, limits: ImportLimits) -> None:
+    """Refuse an XLSX whose parts would expand too far, before openpyxl parses any XML.
+
+    The sizes are the ones the archive declares, which is enough: zipfile stops inflating a
+    part at its declared size, so what openpyxl reads later cannot exceed what is checked here.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            if len(parts) > limits.xlsx_max_parts:
+                raise ImportFileError(
+                    file,
+                    f"the XLSX file has {len(parts):,} parts, more than the "
+                    f"{limits.xlsx_max_parts:,} allowed.",
+                    code="xlsx_too_many_parts",
+                    params={"count": f"{len(parts):,}", "limit": f"{limits.xlsx_max_parts:,}"},
+                )
+            seen: set[str] = set()
+            for info in parts:
+                odd = _odd_part(info, seen)
+                if odd is not None:
+                    raise ImportFileError(
+                        file,
+                        f"the XLSX file holds a part a workbook does not have "
+                        f"({info.filename[:200]}: {odd}).",
+                        code="xlsx_odd_part",
+                        params={"part": info.filename[:200]},
+                    )
+                seen.add(info.filename)
+            expanded = sum(info.file_size for info in parts)
+            if expanded > limits.xlsx_max_expanded_bytes:
+                raise ImportFileError(
+                    file,
+                    f"the XLSX file would expand to {_megabytes(expanded)} MB when opened, more "
+                    f"than the {_megabytes(limits.xlsx_max_expanded_bytes)} MB allowed.",
+                    code="xlsx_too_large",
+                    params={
+                        "size": _megabytes(expanded),
+                        "limit": _megabytes(limits.xlsx_max_expanded_bytes),
+                    },
+                )
+            for info in parts:
+                ratio = info.file_size // max(info.compress_size, 1)
+                if info.file_size > _RATIO_MIN_BYTES and ratio > limits.xlsx_max_ratio:
+                    raise ImportFileError(
+                        file,
+                        f"the XLSX part {info.filename[:200]} expands {ratio:,} times, more "
+                        f"than the {limits.xlsx_max_ratio:,} allowed; it looks like a zip bomb.",
+                        code="xlsx_ratio",
+                        params={
+                            "part": info.filename[:200],
+                            "ratio": f"{ratio:,}",
+                            "limit": f"{limits.xlsx_max_ratio:,}",
+                        },
+                    )
+            for info in parts:
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    if _declares_entities(archive, info):
+                        raise _xlsx_damaged(file)
+    except _XLSX_ERRORS:
+        raise _xlsx_damaged(file) from None
 
 
 def _cell_text(value: Any) -> str:
@@ -632,21 +980,68 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _xlsx_rows(data: bytes, file: str) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_rows(path: Path, file: str) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows, streamed (openpyxl read-only); call check_xlsx_archive first."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        # From bytes: uploads are stored without an extension, which openpyxl would refuse.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(file, f"the Excel workbook cannot be opened ({exc}).") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            yield number, [_cell_text(v) for v in values]
-    finally:
-        workbook.close()
+    # From a handle: uploads are stored without an extension, which openpyxl would refuse.
+    with path.open("rb") as handle:
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+        except (*_XLSX_ERRORS, InvalidFileException):
+            raise _xlsx_damaged(file) from None
+        try:
+            sheet = workbook.worksheets[0]
+            # The declared size is the file's claim; rows end at their last real cell instead.
+            sheet.reset_dimensions()
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, [_cell_text(v) for v in values]
+        except _XLSX_ERRORS:
+            raise _xlsx_damaged(file) from None
+        finally:
+            workbook.close()
+
+
+def _cell_too_long(file: str, line: int, column: int | None) -> ImportFileError:
+    where = f"line {line}" + (f", cell {column}" if column else "")
+    return ImportFileError(
+        file,
+        f"{where} holds more than {MAX_CELL_CHARS:,} characters, the most a cell may hold.",
+        code="cell_too_long",
+        params={"line": line, "limit": f"{MAX_CELL_CHARS:,}"},
+    )
+
+
+def _bounded(
+    rows: Iterator[tuple[int, list[str]]], file: str, limits: ImportLimits
+) -> Iterator[tuple[int, list[str]]]:
+    """Rows within the row, column and cell-size limits; the first one beyond refuses the file.
+
+    Trailing empty cells are dropped, so a sheet padded to thousands of columns costs nothing.
+    """
+    for count, (line, cells) in enumerate(rows, start=1):
+        if count > limits.max_rows:
+            raise ImportFileError(
+                file,
+                f"the file has more than {limits.max_rows:,} rows; split it into smaller files.",
+                code="too_many_rows",
+                params={"limit": f"{limits.max_rows:,}"},
+            )
+        while cells and not cells[-1]:
+            cells.pop()
+        if len(cells) > limits.max_columns:
+            raise ImportFileError(
+                file,
+                f"line {line} has {len(cells):,} columns, more than the "
+                f"{limits.max_columns:,} allowed.",
+                code="too_many_columns",
+                params={"line": line, "count": f"{len(cells):,}", "limit": limits.max_columns},
+            )
+        if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+            column = next(i for i, c in enumerate(cells, start=1) if len(c) > MAX_CELL_CHARS)
+            raise _cell_too_long(file, line, column)
+        yield line, cells
 
 
 def _map_headers(
@@ -675,24 +1070,45 @@ def _map_headers(
 
 
 def _read_table(
-    path: Path, file: str, columns: tuple[Column, ...], encoding: str | None
-) -> tuple[_Table, bytes]:
-    """Read the file, find the header row (title rows above it are allowed) and map columns."""
+    path: Path, file: str, columns: tuple[Column, ...], encoding: str | None, limits: ImportLimits
+) -> tuple[_Table, str]:
+    """Read the file, find the header row (title rows above it are allowed) and map columns.
+
+    Returns the table and the file's SHA-256. The file is streamed, never held whole: memory
+    grows with the cells kept, which the row, column and cell limits bound.
+    """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            handle.seek(0)
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
         raise ImportFileError(file, f"the file cannot be read ({exc.strerror or exc}).") from None
     aliases = _alias_index(columns)
-    if data.startswith(b"PK\x03\x04"):
-        rows, used = _xlsx_rows(data, file), None
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+    if head == b"PK\x03\x04":
+        check_xlsx_archive(path, file, limits)
+        source, used = _xlsx_rows(path, file), None
+    elif head == b"\xd0\xcf\x11\xe0":
         raise ImportFileError(
             file, "old Excel .xls files are not supported; save it as .xlsx or CSV."
         )
     else:
-        rows, used = _csv_rows(data, file, encoding, aliases)
-    required = {c.name for c in columns if c.required}
+        used = detect_encoding(path, file, encoding)
+        source = _csv_rows(path, file, used, aliases)
+    try:
+        return _find_header(_bounded(source, file, limits), file, columns, aliases, used), digest
+    finally:
+        source.close()
 
+
+def _find_header(
+    rows: Iterator[tuple[int, list[str]]],
+    file: str,
+    columns: tuple[Column, ...],
+    aliases: dict[str, Column],
+    used: str | None,
+) -> _Table:
+    required = {c.name for c in columns if c.required}
     best_headers: list[str] | None = None
     best_known = -1
     candidates = 0
@@ -704,7 +1120,7 @@ def _read_table(
         found = {col.name for col, _, _ in mapping}
         if required <= found:
             body = [(n, c) for n, c in rows if "".join(c).strip()]
-            return _Table(cells, mapping, body, used, ignored), data
+            return _Table(cells, mapping, body, used, ignored)
         if len(found) > best_known:
             best_headers, best_known = cells, len(found)
         if candidates >= 10:
@@ -736,7 +1152,8 @@ def estimate_rows(path: Path | str) -> int:
             if head == b"PK\x03\x04":
                 from openpyxl import load_workbook
 
-                workbook = load_workbook(handle, read_only=True)
+                check_xlsx_archive(path, path.name, ImportLimits.from_env())
+                workbook = load_workbook(handle, read_only=True, keep_links=False)
                 try:
                     return max((workbook.worksheets[0].max_row or 1) - 1, 0)
                 finally:
@@ -760,6 +1177,20 @@ def _truncate(value: str) -> str:
     return value if len(value) <= 200 else value[:197] + "..."
 
 
+# C0 controls other than tab, line feed and carriage return, and DEL: no supplier name or memo
+# holds them, and NUL cannot even be stored in a PostgreSQL text or JSON value.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def _visible(value: str) -> str:
+    """The value as a report can show and store it: control characters as their code point."""
+    return _CONTROL_CHARACTER.sub(lambda m: f"<{_codepoint(m.group())}>", value)
+
+
 def _validate_rows(
     table: _Table, file: str, progress: Progress | None
 ) -> tuple[list[dict[str, Any]], dict[int, set[str]], list[RowProblem]]:
@@ -779,6 +1210,15 @@ def _validate_rows(
         results: dict[str, Any] = {}
         rejected: dict[str, _Invalid] = {}
         for raw in set(raw_column):
+            control = _CONTROL_CHARACTER.search(raw)
+            if control is not None:
+                results[raw] = None
+                rejected[raw] = _Invalid(
+                    "control_character",
+                    f"The value contains the control character {_codepoint(control.group())}, "
+                    "which text may not hold; remove it from the source file.",
+                )
+                continue
             text = raw.strip()
             if not text:
                 results[raw] = None
@@ -794,7 +1234,7 @@ def _validate_rows(
             for line, raw in zip(lines, raw_column, strict=True):
                 bad = rejected.get(raw)
                 if bad is not None:
-                    value = _truncate(raw.strip())
+                    value = _truncate(_visible(raw.strip()))
                     problems.append(RowProblem(file, line, header, value, bad.rule, bad.message))
                     failed.setdefault(line, set()).add(column.name)
         cleaned_columns.append([results[raw] for raw in raw_column])
@@ -805,7 +1245,7 @@ def _validate_rows(
     for line, cells in body:
         if len(cells) > width and "".join(cells[width:]).strip():
             extra = next(c for c in cells[width:] if c.strip())
-            value = _truncate(extra.strip())
+            value = _truncate(_visible(extra.strip()))
             column_label = f"(cell {width + 1})"
             problems.append(RowProblem(file, line, column_label, value, "extra_cells", _EXTRA))
             failed.setdefault(line, set()).add("")
@@ -832,11 +1272,15 @@ def _prepare(
     source_name: str | None,
     progress: Progress | None,
 ) -> tuple[
-    str, _Table, bytes, list[dict[str, Any]], dict[int, set[str]], list[RowProblem], ImportReport
+    str, _Table, str, list[dict[str, Any]], dict[int, set[str]], list[RowProblem], ImportReport
 ]:
     path = Path(path)
     file = source_name or path.name
-    table, data = _read_table(path, file, columns, encoding)
+    try:
+        table, digest = _read_table(path, file, columns, encoding, ImportLimits.from_env())
+    except ImportFileError as refused:
+        refused.report.kind = kind
+        raise
     rows, failed, problems = _validate_rows(table, file, progress)
     report = ImportReport(
         file=file,
@@ -845,7 +1289,7 @@ def _prepare(
         encoding=table.encoding,
         ignored_columns=table.ignored,
     )
-    return file, table, data, rows, failed, problems, report
+    return file, table, digest, rows, failed, problems, report
 
 
 def _finish_validation(
@@ -911,7 +1355,7 @@ def _start_batch(
     brand: Organization,
     kind: str,
     file: str,
-    data: bytes,
+    digest: str,
     actor_id: int | None,
     report: ImportReport,
 ) -> ImportBatch:
@@ -919,7 +1363,7 @@ def _start_batch(
         brand_id=brand.id,
         kind=kind,
         filename=file[:255],
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         rows_total=report.rows_total,
         created_by_id=actor_id,
     )
@@ -1087,7 +1531,7 @@ def _import_suppliers(
     source_name: str | None,
 ) -> ImportReport:
     _check_brand(brand)
-    file, table, data, rows, failed, problems, report = _prepare(
+    file, table, digest, rows, failed, problems, report = _prepare(
         path, KIND_SUPPLIERS, SUPPLIER_COLUMNS, encoding, source_name, progress
     )
     existing_stmt = (
@@ -1104,7 +1548,7 @@ def _import_suppliers(
     existing = {r.supplier_code: r for r in session.execute(existing_stmt)}
     org_by_reg = _supplier_cross_checks(session, table, file, rows, failed, problems, existing)
     rows = _finish_validation(report, rows, problems, skip_invalid)
-    batch = _start_batch(session, brand, KIND_SUPPLIERS, file, data, actor_id, report)
+    batch = _start_batch(session, brand, KIND_SUPPLIERS, file, digest, actor_id, report)
 
     shared = _shared_organisations(session, brand) if existing else set()
     new_rows = [v for v in rows if v["supplier_code"] not in existing]
@@ -1337,7 +1781,7 @@ def _import_spend(
     source_name: str | None,
 ) -> ImportReport:
     _check_brand(brand)
-    file, table, data, rows, _failed, problems, report = _prepare(
+    file, table, digest, rows, _failed, problems, report = _prepare(
         path, KIND_SPEND, SPEND_COLUMNS, encoding, source_name, progress
     )
     relationship_by_code: dict[str, int] = {
@@ -1360,7 +1804,7 @@ def _import_spend(
             message = "A NAICS sector code is 2 to 6 digits."
             problem(v[LINE], "sector_code", v["sector_code"], "bad_sector_code", message)
     rows = _finish_validation(report, rows, problems, skip_invalid)
-    batch = _start_batch(session, brand, KIND_SPEND, file, data, actor_id, report)
+    batch = _start_batch(session, brand, KIND_SPEND, file, digest, actor_id, report)
 
     occurrences: Counter[tuple] = Counter()
     keyed: dict[str, dict[str, Any]] = {}
@@ -1436,20 +1880,88 @@ def import_file_job(
     actor_id: int | None = None,
     source_name: str | None = None,
 ) -> dict[str, Any]:
-    """Run an import from the job layer; a validation failure raises so the job is failed."""
+    """Run an import from the job layer; a failure raises so the job is failed.
+
+    A failed or refused import is still listed with its report: its batch is recorded in a
+    transaction of its own, after everything else the import wrote was rolled back.
+    """
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise ValueError(f"unknown import kind '{kind}'; expected one of {sorted(IMPORTERS)}")
     brand = session.get(Organization, brand_id)
     if brand is None:
         raise ValueError(f"organisation {brand_id} does not exist")
-    report = importer(
-        session,
-        brand,
-        Path(path),
-        encoding=encoding,
-        skip_invalid=skip_invalid,
-        actor_id=actor_id,
-        source_name=source_name,
-    )
+    try:
+        report = importer(
+            session,
+            brand,
+            Path(path),
+            encoding=encoding,
+            skip_invalid=skip_invalid,
+            actor_id=actor_id,
+            source_name=source_name,
+        )
+    except Exception as failure:
+        try:
+            session.rollback()
+            record_failed_import(
+                session, brand_id, kind, Path(path), source_name, actor_id, failure
+            )
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("the failed import of %s could not be recorded", path)
+        raise
     return report.as_dict(max_problems=STORED_PROBLEMS_LIMIT)
+
+
+def record_failed_import(
+    session: Session,
+    brand_id: int,
+    kind: str,
+    path: Path,
+    source_name: str | None,
+    actor_id: int | None,
+    failure: Exception,
+) -> ImportBatch:
+    """The batch of an import that wrote nothing: refused (unreadable file) or failed, with why.
+
+    The failure's report gets the batch id, so the failed job links to the batch.
+    """
+    file = source_name or path.name
+    report = getattr(failure, "report", None)
+    if not isinstance(report, ImportReport):
+        report = ImportReport(file=file, kind=kind)
+        failure.report = report  # type: ignore[attr-defined]  # read by the job layer
+    report.kind = report.kind or kind
+    stored = report.as_dict(max_problems=STORED_PROBLEMS_LIMIT)
+    status = ImportStatus.REFUSED if isinstance(failure, ImportFileError) else ImportStatus.FAILED
+    if not isinstance(failure, ImportValidationError):  # its problems are the whole story
+        message = getattr(failure, "user_message", None) or f"{type(failure).__name__}: {failure}"
+        stored["error"] = message[:2000]
+    batch = ImportBatch(
+        brand_id=brand_id,
+        kind=kind,
+        filename=file[:255],
+        sha256=_file_sha256(path),
+        rows_total=report.rows_total,
+        report=stored,
+        status=status,
+        created_by_id=actor_id,
+    )
+    session.add(batch)
+    session.flush()
+    report.batch_public_id = str(batch.public_id)
+    return batch
+
+
+def _file_sha256(path: Path) -> str:
+    """The checksum of the file as uploaded; empty when the file itself cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            for chunk in iter(lambda: stream.read(1 << 16), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()

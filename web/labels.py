@@ -66,7 +66,60 @@ IMPORT_RULE_LABELS = {
         "This registration ID already belongs to another of your suppliers."
     ),
     "extra_cells": lazy_gettext("The row has more cells than the header (a stray delimiter?)."),
+    "control_character": lazy_gettext(
+        "The value contains a control character (shown as <U+…>); remove it from the file."
+    ),
 }
+
+# Whole-file refusals by the importer's code; the parameters come from the importer.
+IMPORT_REFUSAL_LABELS = {
+    "encoding_uncertain": lazy_gettext(
+        "Could not tell the text encoding of %(file)s: it could be %(candidates)s. "
+        "Choose the encoding and import it again."
+    ),
+    "encoding_invalid": lazy_gettext(
+        "%(file)s is not valid %(encoding)s text (byte %(byte)s). Check the encoding."
+    ),
+    "encoding_not_known": lazy_gettext("'%(encoding)s' is not a known text encoding."),
+    "xlsx_damaged": lazy_gettext(
+        "The XLSX file %(file)s is damaged or contains forbidden XML entity declarations. "
+        "Open it in Excel, save a copy as .xlsx and import that."
+    ),
+    "xlsx_too_large": lazy_gettext(
+        "The XLSX file %(file)s would expand to %(size)s MB when opened, more than the "
+        "%(limit)s MB allowed."
+    ),
+    "xlsx_ratio": lazy_gettext(
+        "The XLSX file %(file)s has a part (%(part)s) that expands %(ratio)s times, more than "
+        "the %(limit)s allowed; it looks like a zip bomb."
+    ),
+    "xlsx_too_many_parts": lazy_gettext(
+        "The XLSX file %(file)s has %(count)s parts, more than the %(limit)s allowed."
+    ),
+    "xlsx_odd_part": lazy_gettext(
+        "The XLSX file %(file)s holds a part a workbook does not have: %(part)s."
+    ),
+    "too_many_rows": lazy_gettext(
+        "%(file)s has more than %(limit)s rows. Split it into smaller files."
+    ),
+    "too_many_columns": lazy_gettext(
+        "Line %(line)s of %(file)s has %(count)s columns, more than the %(limit)s allowed."
+    ),
+    "cell_too_long": lazy_gettext(
+        "Line %(line)s of %(file)s has a cell longer than %(limit)s characters, the most a "
+        "cell may hold."
+    ),
+}
+
+
+def refusal_text(refusal: dict) -> str:
+    """Why a whole import file was refused, in the user's language."""
+    label = IMPORT_REFUSAL_LABELS.get(refusal.get("code") or "")
+    params = dict(refusal.get("params") or {})
+    if label is None:
+        return ""
+    params["candidates"] = ", ".join(params.get("candidates") or [])
+    return str(label) % params
 
 
 def problem_text(problem: dict) -> str:
@@ -94,5 +147,6 @@ def template_helpers() -> dict:
         "definition_text": definition_text,
         "format_money": format_money,
         "problem_text": problem_text,
+        "refusal_text": refusal_text,
         "get_locale": get_locale,
     }
