@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
+from dataclasses import replace
 
 import click
 from sqlalchemy import select
 
 from supplychain import migrate
 from supplychain.cli_support import organization_or_exit
-from supplychain.config import load_settings
+from supplychain.config import Settings, load_settings
 from supplychain.db import unit_of_work
 from supplychain.models import Organization, OrgKind, Role
 
@@ -18,8 +20,12 @@ from supplychain.models import Organization, OrgKind, Role
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Supply-chain carbon disclosure and supplier scoring service."""
+    try:
+        settings = load_settings()
+    except ValueError as exc:  # a malformed setting: say which, without a traceback
+        raise click.ClickException(str(exc)) from exc
     # The factor store follows the instance folder unless FACTOR_STORE says otherwise.
-    os.environ.setdefault("FACTOR_STORE", str(load_settings().factor_store_path))
+    os.environ.setdefault("FACTOR_STORE", str(settings.factor_store_path))
 
 
 @main.group()
@@ -59,7 +65,7 @@ def db_current() -> None:
 @click.option("--dev", is_flag=True, help="Flask's reloading development server instead")
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the web application (gunicorn)."""
-    settings = load_settings()
+    settings = _with_base_url(load_settings(), host, port)
     if not migrate.is_up_to_date(settings.database_url):
         raise click.ClickException("the database is not migrated: run `supplychain db upgrade`")
     if dev:
@@ -87,6 +93,30 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     _Server().run()
 
 
+def _with_base_url(settings: Settings, host: str, port: int) -> Settings:
+    """Mailed links need the public address. On loopback it is this server's own address; on
+    any other interface only the operator knows it (a proxy, a domain), so BASE_URL is required.
+    """
+    if settings.base_url:
+        return settings
+    if not _is_loopback(host):
+        raise click.ClickException(
+            f"BASE_URL is not set: serving on {host} needs the public address that invitation "
+            "and reminder mails link to, e.g. BASE_URL=https://carbon.example.com"
+        )
+    address = f"[{host}]" if ":" in host else host
+    return replace(settings, base_url=f"http://{address}:{port}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="exit when the queue is empty")
 def worker(burst: bool) -> None:
@@ -95,8 +125,11 @@ def worker(burst: bool) -> None:
     if not settings.redis_url:
         raise click.ClickException("REDIS_URL is not set: without it jobs run inline, no worker")
     from supplychain.jobs import run_worker
+    from supplychain.jobs_cli import sweep
 
-    run_worker(settings.redis_url, burst=burst)
+    reaped, purged = sweep(settings)  # jobs of workers that died before this one started
+    click.echo(f"{len(reaped)} dead jobs marked failed, {purged} old failed uploads deleted")
+    run_worker(settings.redis_url, burst=burst, upkeep=lambda: sweep(settings))
 
 
 @main.command()
@@ -105,8 +138,8 @@ def worker(burst: bool) -> None:
 @click.option("--if-empty", is_flag=True, help="do nothing when the demo brand already exists")
 @click.option(
     "--base-url",
-    default=lambda: os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
-    show_default="PUBLIC_BASE_URL or http://127.0.0.1:5000",
+    default=lambda: load_settings().base_url or "http://127.0.0.1:5000",
+    show_default="BASE_URL or http://127.0.0.1:5000",
     help="portal address used in the demo invitation links",
 )
 def demo(supplier_count: int, seed: int, if_empty: bool, base_url: str) -> None:
@@ -195,6 +228,23 @@ def create_user(email: str, display_name: str, org_slug: str, role: str, passwor
     click.echo(f"user {email} created")
 
 
+@users.command("deactivate")
+@click.argument("email")
+def deactivate_user(email: str) -> None:
+    """Deactivate a user: sign-in refused, open sessions ended, API keys stopped."""
+    from supplychain.accounts import deactivate_user as deactivate
+    from supplychain.models import User
+
+    with unit_of_work(load_settings().database_url) as session:
+        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            raise click.ClickException(f"no user with email {email!r}")
+        if not user.is_active:
+            raise click.ClickException(f"user {email} is already deactivated")
+        deactivate(session, user)
+    click.echo(f"user {email} deactivated; their sessions and API keys no longer work")
+
+
 @click.command("run")
 @click.option("--brand", "brand_slug", required=True, help="brand slug")
 @click.option("--year", type=int, required=True, help="ledger year to estimate")
@@ -247,9 +297,9 @@ def campaigns() -> None:
 
 
 @campaigns.command("send-reminders")
-@click.option("--base-url", required=True, help="public address of the portal, for the links")
+@click.option("--base-url", default=None, help="public address for the links (default: BASE_URL)")
 @click.option("--date", "on_date", default=None, help="ISO date to act as (default: today)")
-def send_reminders(base_url: str, on_date: str | None) -> None:
+def send_reminders(base_url: str | None, on_date: str | None) -> None:
     """Send the reminders due today for every running campaign (for cron, without Redis).
 
     With REDIS_URL set, reminders are already scheduled as RQ jobs when a campaign is launched.
@@ -260,6 +310,9 @@ def send_reminders(base_url: str, on_date: str | None) -> None:
     from supplychain.models import Campaign, CampaignStatus
 
     settings = load_settings()
+    base_url = base_url or settings.base_url
+    if not base_url:
+        raise click.ClickException("set BASE_URL or pass --base-url: the reminders carry links")
     day = date.fromisoformat(on_date) if on_date else date.today()
     total = 0
     with unit_of_work(settings.database_url) as session:
@@ -283,8 +336,11 @@ def _attach_subcommands() -> None:
     from spend_factors.cli import factors, spend
     from supplychain.footprint.cli import footprint
     from supplychain.import_cli import import_group
+    from supplychain.jobs_cli import jobs_group, purge_command
 
+    import_group.add_command(purge_command, "purge")
     main.add_command(import_group, "import")
+    main.add_command(jobs_group, "jobs")
     main.add_command(factors, "factors")
     spend.add_command(spend_run, "run")
     main.add_command(spend, "spend")

@@ -166,6 +166,9 @@ def _render(run: FootprintRun | None, *, is_latest: bool, year: int | None) -> s
     years = _year_choices(db, brand_id)
     selected = year or (run.reporting_year if run else years[0])
     job = _last_job(db, brand_id)
+    if job is not None:
+        settings = get_settings()
+        jobs.fail_if_dead(db, settings.database_url, settings.redis_url, job)
     pending = job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
     failed = job if _failed_after(job, run) else None
     history = db.scalars(

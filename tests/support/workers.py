@@ -1,4 +1,4 @@
-"""Running a real RQ worker process the way an operator would: `supplychain worker --burst`."""
+"""Running a real RQ worker process the way an operator would: `supplychain worker`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 
-def run_burst_worker(database_url: str, redis_url: str, instance: Path) -> None:
-    """Process everything queued (and due) then exit; fail loudly with the worker's stderr."""
+def run_burst_worker(database_url: str, redis_url: str, instance: Path) -> str:
+    """Process everything queued (and due) then exit; fail loudly with the worker's stderr.
+
+    Returns what the worker printed (its start-up sweep reports dead jobs there).
+    """
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -24,3 +27,25 @@ def run_burst_worker(database_url: str, redis_url: str, instance: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def start_worker(database_url: str, redis_url: str, instance: Path) -> subprocess.Popen:
+    """A long-running `supplychain worker`, for tests that stop or kill it themselves.
+
+    Its output goes to `worker.log` in the instance folder (a pipe nobody reads could fill up).
+    """
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SUPPLYCHAIN_INSTANCE": str(instance),
+    }
+    instance.mkdir(parents=True, exist_ok=True)
+    with (instance / "worker.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "supplychain.cli", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
