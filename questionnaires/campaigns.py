@@ -400,7 +400,10 @@ def reminder_job(
     if campaign is None or campaign.status != CampaignStatus.RUNNING:
         return {"sent": 0, "reason": "campaign not running"}
     day = date.fromisoformat(today) if today else date.today()
-    sent = send_due_reminders(session, load_settings(), campaign, base_url=base_url, today=day)
+    settings = load_settings()
+    # The worker's own BASE_URL wins over the address recorded when the job was scheduled.
+    base_url = settings.base_url or base_url
+    sent = send_due_reminders(session, settings, campaign, base_url=base_url, today=day)
     return {"sent": sent, "date": day.isoformat()}
 
 

@@ -22,6 +22,8 @@ SORT_COLUMNS = {
     "spend": SupplierRelationship.annual_spend,
 }
 MAX_PER_PAGE = 200
+# Far beyond any real supplier base, and small enough that the offset fits a 64-bit integer.
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -48,7 +50,7 @@ def list_suppliers(
 ) -> Page:
     """One page of the brand's suppliers, filtered by name or code, in a stable order."""
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     stmt = scoped(SupplierRelationship, brand_id).join(
         Organization, Organization.id == SupplierRelationship.supplier_id
     )

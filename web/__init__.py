@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supplychain.config import Settings, load_settings
 from supplychain.db import session_factory
 from supplychain.tenancy import NotFound
+from web import request_log
 
 LANGUAGES = ("en", "zh_CN")
+# Where mailed links point when BASE_URL is not configured: never the request's Host header.
+FALLBACK_BASE_URL = "http://127.0.0.1:5000"
 babel = Babel()
 csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+# The same policy for every page: scripts and styles only from our own static files.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class WebApp(Flask):
+    """Flask, logging each unexpected error under the reference its error page shows."""
+
+    def log_exception(self, exc_info: request_log.ExcInfo) -> None:
+        request_log.log_unexpected(exc_info)
 
 
 def select_locale() -> str:
@@ -38,19 +58,25 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     settings = settings or load_settings(
         **{k: config.pop(k) for k in ("database_url", "redis_url", "instance_path") if k in config}
     )
-    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app = WebApp(
+        __name__, instance_path=str(settings.instance_path), instance_relative_config=False
+    )
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.upload_max_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=False,
+        # Decided once at start-up (SESSION_COOKIE_SECURE, else BASE_URL is https), never per
+        # request: one client's headers must not change the cookies of everyone else.
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         BABEL_TRANSLATION_DIRECTORIES="translations",
         BABEL_DEFAULT_LOCALE="en",
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config)
+    request_log.init_app(app)
+    _configure_base_url(app, settings)
     app.extensions["settings"] = settings
     app.extensions["sessionmaker"] = session_factory(settings.database_url)
 
@@ -58,8 +84,10 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     csrf.init_app(app)
     from web.security import init_limiter
 
-    init_limiter(app, settings.redis_url)
+    init_limiter(app, settings)
+    _trust_proxies(app, settings.trusted_proxies)
     _register_session_security(app)
+    _refuse_nul_characters(app)
     _register_db(app)
     _register_errors(app)
     from web.labels import template_helpers
@@ -79,19 +107,43 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     return app
 
 
-def _register_session_security(app: Flask) -> None:
-    @app.before_request
-    def _secure_cookie_over_https() -> None:
-        # Secure cookies whenever the request came over HTTPS (directly or via a proxy header).
-        if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
-            app.config["SESSION_COOKIE_SECURE"] = True
+def _trust_proxies(app: Flask, proxies: int) -> None:
+    """Honour X-Forwarded-For and X-Forwarded-Proto only as set by the `proxies` proxies in
+    front of the app (TRUSTED_PROXIES); with 0, a client cannot fake its address or scheme."""
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+
+def _register_session_security(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.is_secure:
+            # Only over HTTPS: browsers ignore it on plain HTTP, and it must never pin a
+            # development server on http://127.0.0.1 to HTTPS.
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         return response
+
+
+def _refuse_nul_characters(app: Flask) -> None:
+    """A NUL character fits in no text column (PostgreSQL refuses it outright), so a form or
+    query string carrying one is answered 400 before any view runs; the API does the same for
+    JSON bodies."""
+
+    @app.before_request
+    def _no_nul_in_forms():
+        if _is_api():
+            return None
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            request_log.log_refusal("form or query string with a NUL character")
+            return render_template("errors/error.html", code=400, nul=True), 400
+        return None
 
 
 def _register_db(app: Flask) -> None:
@@ -119,24 +171,30 @@ def get_settings() -> Settings:
     return current_app.extensions["settings"]
 
 
-def _api_error(code: str, message: str, status: int):
+def _api_error(code: str, message: str, status: int, details: Any = None):
     """URLs under /api/ answer JSON errors even when no API route matched."""
     from flask import jsonify
 
-    return jsonify(error={"code": code, "message": message}), status
+    return jsonify(error={"code": code, "message": message, "details": details}), status
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
 
 
 def _register_errors(app: Flask) -> None:
+    """Error pages (JSON under /api/). Refusals log one INFO line; a 500 shows its reference."""
+
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def _not_found(_exc):
-        if request.path.startswith("/api/"):
+        if _is_api():
             return _api_error("not_found", "no such resource", 404)
         return render_template("errors/error.html", code=404), 404
 
     @app.errorhandler(405)
     def _method_not_allowed(_exc):
-        if request.path.startswith("/api/"):
+        if _is_api():
             return _api_error("method_not_allowed", f"{request.method} is not allowed here", 405)
         return render_template("errors/error.html", code=405), 405
 
@@ -146,10 +204,52 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        if request.path.startswith("/api/"):
+        request_log.log_refusal("request body over the size limit")
+        if _is_api():
             return _api_error("payload_too_large", "the request body is too large", 413)
         return render_template("errors/error.html", code=413), 413
 
     @app.errorhandler(CSRFError)
-    def _csrf(_exc):
+    def _csrf(exc: CSRFError):
+        request_log.log_refusal(f"CSRF check failed: {exc.description}")
         return render_template("errors/error.html", code=400, csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def _other_refusal(exc: HTTPException):
+        """Any other status werkzeug raises (a malformed form is 400): the same page."""
+        status = exc.code or 400
+        if _is_api():
+            return _api_error("bad_request" if status == 400 else "error", exc.description, status)
+        return render_template("errors/error.html", code=status), status
+
+    @app.errorhandler(InternalServerError)
+    def _internal_error(_exc):
+        # WebApp.log_exception has logged the traceback under this reference. Nothing the
+        # failed request wrote is kept, and the page below can still read the user's session.
+        db = g.get("db")
+        if db is not None:
+            db.rollback()
+        reference = request_log.request_id()
+        if _is_api():
+            return _api_error(
+                "internal_error",
+                f"something went wrong on our side; quote this reference: {reference}",
+                500,
+                {"request_id": reference},
+            )
+        return render_template("errors/error.html", code=500, reference=reference), 500
+
+
+def _configure_base_url(app: Flask, settings: Settings) -> None:
+    """Mailed links use BASE_URL; without it a loopback address and a warning, never Host."""
+    if app.config.get("BASE_URL"):
+        return
+    if settings.base_url:
+        app.config["BASE_URL"] = settings.base_url
+        return
+    app.config["BASE_URL"] = FALLBACK_BASE_URL
+    log.warning(
+        "BASE_URL is not set: links in mails will point to %s. Set BASE_URL to the address "
+        "suppliers reach this site at.",
+        FALLBACK_BASE_URL,
+    )

@@ -46,11 +46,12 @@ def live_server(tmp_path_factory):
     _cli(env, "db", "upgrade")
     logins = _cli(env, "demo", "--suppliers", "120", "--seed", "7")
     port = free_port()
+    server_log = (instance / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "supplychain.cli", "serve", "--port", str(port), "--workers", "2"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -59,11 +60,12 @@ def live_server(tmp_path_factory):
                 break
         except OSError as exc:
             if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode()) from exc
+                raise RuntimeError((instance / "server.log").read_text()) from exc
             time.sleep(0.1)
     yield {"url": f"http://127.0.0.1:{port}", "logins": logins, "instance": Path(instance)}
     server.terminate()
     server.wait(timeout=20)
+    server_log.close()
 
 
 @pytest.fixture(scope="session")

@@ -99,7 +99,8 @@ def test_supplier_answers_brand_returns_then_accepts(
     # Typed but never explicitly saved: the autosave keeps it.
     next_page(page)
     page.fill("input[name='q.renewable_electricity_share']", "35")
-    page.wait_for_function("document.getElementById('autosave-status').textContent.length > 0")
+    # A selector, not wait_for_function: the page's CSP forbids evaluating strings as script.
+    page.wait_for_selector("#autosave-status:not(:empty)")
 
     # Close the browser, come back with the same link: nothing typed is lost.
     supplier.close()
