@@ -148,6 +148,10 @@ _EXPECTED: dict[str, dict[str, str]] = {
 }
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# The largest amount a disclosure can store (supplychain.models.MONEY is Numeric(18, 2)); a
+# larger one could be submitted but never accepted, and `1e999999999` would expand to a
+# billion digits when normalised.
+MAX_MONEY_AMOUNT = Decimal("1e16")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DEFAULT_MAX_LENGTH = 10_000
 
@@ -430,6 +434,11 @@ def _parse_currency_amount(question: Question, raw: Any) -> dict[str, str]:
     if not isinstance(currency, str) or not _CURRENCY.match(currency.strip().upper()):
         raise _Invalid("invalid_currency")
     _bounds(question, float(amount))
+    suffix = f" {currency.strip().upper()}"
+    if amount >= MAX_MONEY_AMOUNT:  # comparisons need no context, so cannot overflow
+        raise _Invalid("above_max", max=float(MAX_MONEY_AMOUNT), unit_suffix=suffix)
+    if amount <= -MAX_MONEY_AMOUNT:
+        raise _Invalid("below_min", min=-float(MAX_MONEY_AMOUNT), unit_suffix=suffix)
     return {"amount": format(amount, "f"), "currency": currency.strip().upper()}
 
 

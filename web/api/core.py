@@ -9,6 +9,9 @@ drift from what the code enforces.
 from __future__ import annotations
 
 import functools
+import json
+import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +24,23 @@ from supplychain.api_keys import authenticate_api_key
 from supplychain.models import Role
 from web import get_db
 from web.api.errors import ApiError, register_error_handlers
+from web.security import api_key_failure_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 register_error_handlers(bp)
+# Only refused keys count, per client address: guessing keys is throttled, working clients not.
+api_key_failure_limit(bp)
 
 # JSON bodies are questionnaire definitions and answers; 2 MiB is far above any real one.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# Definitions and table answers nest a handful of levels; this keeps far from the stack limit.
+MAX_JSON_DEPTH = 64
+# More digits than the largest double (about 1.8e308) has, with room for a sign.
+MAX_INT_DIGITS = 310
+NOT_AN_OBJECT = "send a JSON object with 'Content-Type: application/json'"
+TOO_DEEP = f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+OUT_OF_RANGE = "a number is out of range (JSON numbers must fit a double, about ±1.8e308)"
+NUL_IN_TEXT = "text may not contain the NUL character (\\u0000)"
 SUPPLIER_ROLES = (Role.SUPPLIER,)
 
 
@@ -82,14 +96,66 @@ def user_id() -> int:
     return g.api_key.user_id
 
 
+def _finite_float(text: str) -> float:
+    """`1e999` would parse as infinity, which JSON cannot carry back out."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(OUT_OF_RANGE)
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    """Integers beyond the range of a double are not interoperable JSON (RFC 8259 §6) and
+    break every computation that goes through float."""
+    if len(text) > MAX_INT_DIGITS or abs(value := int(text)) > sys.float_info.max:
+        raise ValueError(OUT_OF_RANGE)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are Python's extensions, not JSON."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _refused_content(data: Any) -> str | None:
+    """What the parser lets through but the API refuses, walked without recursion: nesting
+    beyond MAX_JSON_DEPTH, and the NUL character, which PostgreSQL text cannot hold."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return NUL_IN_TEXT
+        if isinstance(value, dict):
+            value = [*value, *value.values()]
+        if isinstance(value, list):
+            if depth > MAX_JSON_DEPTH:
+                return TOO_DEEP
+            stack.extend((child, depth + 1) for child in value)
+    return None
+
+
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(
-            400,
-            "invalid_json",
-            "send a JSON object with 'Content-Type: application/json'",
+    """The body as a JSON object of finite numbers, bounded nesting and text without NUL, or
+    a 400 that says what is wrong (Python's own parser accepts NaN and overflows the stack on
+    deep nesting)."""
+    if not request.is_json:
+        raise ApiError(400, "invalid_json", NOT_AN_OBJECT)
+    try:
+        data = json.loads(
+            request.get_data(),
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            parse_constant=_no_constant,
         )
+    except RecursionError:
+        raise ApiError(400, "invalid_json", TOO_DEEP) from None
+    except ValueError as exc:  # also malformed UTF-8
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", NOT_AN_OBJECT)
+    problem = _refused_content(data)
+    if problem is not None:
+        raise ApiError(400, "invalid_json", problem)
     return data
 
 

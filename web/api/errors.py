@@ -7,7 +7,6 @@ a stable `code`, so views only call services and never build error bodies by han
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, g, jsonify
@@ -18,8 +17,7 @@ from questionnaires import DefinitionError
 from questionnaires import responses as response_service
 from questionnaires.publishing import VersionFrozen
 from supplychain.tenancy import NotFound
-
-log = logging.getLogger(__name__)
+from web.request_log import log_refusal, request_id
 
 # The service refusal classes and the HTTP status they answer with (others: 400). The service's
 # own `code` (e.g. not_submitted, unknown_question) is passed through as the error code.
@@ -39,6 +37,7 @@ HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    429: "too_many_requests",
     500: "internal_error",
 }
 
@@ -55,6 +54,8 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, details: Any = None):
+    if status < 500:
+        log_refusal(f"{status} {code}: {message}")
     body = {"error": {"code": code, "message": message, "details": details}}
     response = jsonify(body)
     response.status_code = status
@@ -124,7 +125,13 @@ def register_error_handlers(bp: Blueprint) -> None:
         return error_response(status, HTTP_CODES.get(status, "error"), exc.description or "")
 
     @bp.errorhandler(500)
-    def _internal(exc):
+    def _internal(_exc):
         _discard_changes()
-        log.error("API request failed", exc_info=getattr(exc, "original_exception", exc))
-        return error_response(500, "internal_error", "something went wrong on our side")
+        # The traceback is already logged under this reference (web.WebApp.log_exception).
+        reference = request_id()
+        return error_response(
+            500,
+            "internal_error",
+            f"something went wrong on our side; quote this reference: {reference}",
+            {"request_id": reference},
+        )

@@ -15,25 +15,49 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 
 from web.api import schemas
-from web.api.core import Operation, bp, operation
+from web.api.core import MAX_BODY_BYTES, MAX_JSON_DEPTH, Operation, bp, operation
 
 TITLE = "Supply-chain carbon disclosure API"
 API_VERSION = "1.0.0"
 _RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 ERROR_DESCRIPTIONS = {
-    400: "The request is not valid; `details` lists the problems per field",
+    400: "The request is not valid: `validation_error` lists the problems per field in "
+    "`details`; `invalid_json` says what is wrong with the body",
     401: "No API key, or the key is not valid or revoked",
     403: "The key's role may not use this endpoint",
     404: "No such record for this organisation",
     409: "Conflict with the record's current state (see `code`)",
-    413: "The request body is too large",
+    413: f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB",
     422: "The answers need attention before submitting; `details.errors` lists them",
+    429: "Too many refused API keys from this client address; wait `Retry-After` seconds",
 }
+# Headers that come with an error status, as the document states them.
+ERROR_HEADERS = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "how to authenticate: `Bearer`",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "seconds until requests are accepted again",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+# Every request of the blueprint can meet these: the body size check and the throttle on
+# refused keys run before any view (see web.api.core).
+ALWAYS = frozenset({413, 429})
 DESCRIPTION = (
     "Authenticate with an API key: `Authorization: Bearer sc_…` (create one with "
     "`supplychain users api-key`). A key acts for one user in one organisation; every query is "
     "scoped to that organisation and another organisation's ids answer 404. Errors are "
-    '`{"error": {"code", "message", "details"}}`. Lists take `?page=&per_page=` (at most 200). '
+    '`{"error": {"code", "message", "details"}}`. '
+    f"Lists take `?page=` (1 to {schemas.MAX_PAGE:,}) and `?per_page=` "
+    f"(1 to {schemas.MAX_PER_PAGE}). Bodies are JSON objects of finite numbers (no NaN or "
+    f"Infinity, nothing beyond the range of a double) nested at most {MAX_JSON_DEPTH} levels, "
+    "with no NUL character (\\u0000) in any text. "
     "Money is always an amount with its currency; emissions are kg CO2e; exact quantities "
     "are decimal strings."
 )
@@ -72,13 +96,11 @@ def _describe(op: Operation, endpoint: str, arguments: set[str]) -> dict[str, An
     success: dict[str, Any] = {"description": op.summary}
     success["content"] = _json(op.response if op.response is not None else {"type": "object"})
     responses: dict[str, Any] = {str(op.status): success}
-    errors = set(op.errors)
+    errors = set(op.errors) | ALWAYS
     if op.roles is not None:
         errors |= {401, 403}
     if op.query is not None or op.body is not None:
         errors.add(400)
-    if op.body is not None:
-        errors.add(413)
     if arguments:
         errors.add(404)
     for status in sorted(errors):
@@ -86,6 +108,8 @@ def _describe(op: Operation, endpoint: str, arguments: set[str]) -> dict[str, An
             "description": ERROR_DESCRIPTIONS[status],
             "content": _json(schemas.ErrorSchema),
         }
+        if status in ERROR_HEADERS:
+            responses[str(status)]["headers"] = ERROR_HEADERS[status]
     described: dict[str, Any] = {
         "operationId": endpoint.split(".", 1)[1],
         "summary": op.summary,

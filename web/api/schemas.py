@@ -35,6 +35,10 @@ from supplychain.models import (
 from web.api.core import Extended
 
 MAX_PER_PAGE = 200
+# Far beyond any real list, and small enough that the row offset fits every database's integer.
+MAX_PAGE = 1_000_000
+# A campaign's deadline falls at most this many years after its reporting year.
+MAX_DEADLINE_YEARS_AFTER = 5
 
 
 class UtcDateTime(fields.DateTime):
@@ -93,7 +97,7 @@ class PageQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
@@ -215,7 +219,13 @@ class CampaignCreateSchema(Schema):
         required=True, metadata={"description": "a published version (shipped or the brand's)"}
     )
     reporting_year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    deadline = fields.Date(required=True)
+    deadline = fields.Date(
+        required=True,
+        metadata={
+            "description": "from 1 January of the reporting year to 31 December "
+            f"{MAX_DEADLINE_YEARS_AFTER} years after it"
+        },
+    )
     reminder_days_before = fields.List(
         fields.Integer(validate=validate.Range(min=0, max=365)),
         load_default=None,
@@ -230,11 +240,21 @@ class CampaignCreateSchema(Schema):
     supplier_filter = fields.Nested(SupplierFilterSchema, load_default=SupplierFilter)
 
     @validates_schema
-    def _deadline_after_year_start(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        """Disclosure for a year cannot be due before that year has even begun."""
+    def _deadline_near_the_year(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """Disclosure for a year cannot be due before that year has even begun, nor years
+        after it (reminders and link expiry are counted from the deadline, and a date like
+        9999-12-31 leaves no room for them)."""
         deadline, year = data.get("deadline"), data.get("reporting_year")
-        if deadline is not None and year is not None and deadline < date(year, 1, 1):
+        if deadline is None or year is None:
+            return
+        if deadline < date(year, 1, 1):
             raise ValidationError("the deadline is before the reporting year begins", "deadline")
+        if deadline > date(year + MAX_DEADLINE_YEARS_AFTER, 12, 31):
+            raise ValidationError(
+                f"the deadline is more than {MAX_DEADLINE_YEARS_AFTER} years after the "
+                "reporting year",
+                "deadline",
+            )
 
 
 class CampaignSchema(Schema):
@@ -248,10 +268,18 @@ class CampaignSchema(Schema):
     questionnaire_version = fields.Integer(attribute="questionnaire_version.version")
     reporting_year = fields.Integer()
     deadline = fields.Date()
-    reminder_days_before = fields.List(fields.Integer())
-    reminder_days_after = fields.List(fields.Integer())
+    reminder_days_before = fields.List(
+        fields.Integer(), allow_none=True, metadata={"description": "null: no reminders"}
+    )
+    reminder_days_after = fields.List(
+        fields.Integer(), allow_none=True, metadata={"description": "null: no reminders"}
+    )
     message = fields.String(allow_none=True)
-    supplier_filter = fields.Nested(SupplierFilterSchema)
+    supplier_filter = fields.Nested(
+        SupplierFilterSchema,
+        allow_none=True,
+        metadata={"description": "null: every active supplier (no filter recorded)"},
+    )
     created_at = UtcDateTime()
 
 
