@@ -63,6 +63,14 @@ def same_origin_path(location: str) -> bool:
     )
 
 
+def refused_as_nul(target: str, response) -> bool:
+    """A NUL character is refused before any view runs (400), which is no redirect at all."""
+    if "\x00" not in target:
+        return False
+    assert response.status_code == 400 and "Location" not in response.headers, repr(target)
+    return True
+
+
 def test_login_refuses_every_off_site_next(csrf_off, buyer):
     client = csrf_off.test_client()
     for target in BYPASSES:
@@ -71,6 +79,8 @@ def test_login_refuses_every_off_site_next(csrf_off, buyer):
             query_string={"next": target},
             data={"email": buyer, "password": builders.PASSWORD},
         )
+        if refused_as_nul(target, response):
+            continue
         assert response.status_code == 302, repr(target)
         assert response.location == "/", repr(target)
         assert same_origin_path(response.location), repr(target)
@@ -105,6 +115,8 @@ def test_language_switch_refuses_every_off_site_next(csrf_off):
     client = csrf_off.test_client()
     for target in BYPASSES:
         response = client.post("/language", data={"lang": "zh_CN", "next": target})
+        if refused_as_nul(target, response):
+            continue
         assert response.status_code == 302, repr(target)
         assert response.location == "/", repr(target)
     kept = client.post("/language", data={"lang": "en", "next": GOOD})
