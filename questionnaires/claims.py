@@ -13,7 +13,7 @@ supplier are reachable too; any other invitation of the supplier organisation is
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,7 @@ from supplychain.models import (
     MembershipScope,
     Role,
     User,
+    as_utc,
     utcnow,
 )
 
@@ -66,12 +67,8 @@ class ClaimPasswordWrong(ClaimError):
     code = "claim_password_wrong"
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _live(token: InvitationToken) -> bool:
-    return token.revoked_at is None and _as_utc(token.expires_at) >= utcnow()
+    return token.revoked_at is None and as_utc(token.expires_at) >= utcnow()
 
 
 def invitation_is_live(session: Session, invitation: Invitation) -> bool:
@@ -180,7 +177,7 @@ def claim_for_token(session: Session, token: str) -> InvitationClaim:
         raise ClaimInvalid("this confirmation link is not valid")
     if claim.confirmed_at is not None:
         raise ClaimUsed("this confirmation link has already been used")
-    if _as_utc(claim.expires_at) < utcnow():
+    if as_utc(claim.expires_at) < utcnow():
         raise ClaimExpired("this confirmation link has expired; ask for an account again")
     link = session.get(InvitationToken, claim.invitation_token_id)
     if not _live(link) or not invitation_is_live(session, claim.invitation):
@@ -306,7 +303,7 @@ def _grants(session: Session, membership: Membership) -> list[MembershipInvitati
 def _first_grant_by_brand(grants: list[MembershipInvitation]) -> dict[int, datetime]:
     first: dict[int, datetime] = {}
     for grant in grants:
-        brand_id, granted = grant.invitation.brand_id, _as_utc(grant.granted_at)
+        brand_id, granted = grant.invitation.brand_id, as_utc(grant.granted_at)
         first[brand_id] = min(first.get(brand_id, granted), granted)
     return first
 
@@ -329,7 +326,7 @@ def member_may_open(session: Session, membership: Membership, invitation: Invita
     since = _first_grant_by_brand(grants).get(invitation.brand_id)
     if since is None or not _addressed_to(membership, invitation):
         return False
-    if _as_utc(invitation.created_at) < since:
+    if as_utc(invitation.created_at) < since:
         return False
     reissued = session.scalars(
         select(InvitationToken.id).where(

@@ -16,7 +16,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -42,6 +41,7 @@ from supplychain.models import (
     ResponseSubmission,
     ReviewComment,
     User,
+    as_utc,
     utcnow,
 )
 from supplychain.uploads import store_upload
@@ -105,10 +105,6 @@ class SubmitRefused(PortalError):
         self.errors = errors
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def invitation_for_token(session: Session, token: str) -> Invitation:
     """The invitation a link token opens, or a refusal that says why."""
     link = session.scalars(
@@ -119,7 +115,7 @@ def invitation_for_token(session: Session, token: str) -> Invitation:
     invitation = session.get(Invitation, link.invitation_id)
     if invitation.revoked_at is not None or link.revoked_at is not None:
         raise TokenRevoked("this link has been withdrawn; ask your customer for a new one")
-    if _as_utc(link.expires_at) < utcnow():
+    if as_utc(link.expires_at) < utcnow():
         raise TokenExpired("this link has expired; ask your customer for a new one")
     return invitation
 
@@ -136,7 +132,7 @@ def link_is_valid(session: Session, invitation: Invitation, token_hash: str) -> 
         link is not None
         and link.revoked_at is None
         and invitation.revoked_at is None
-        and _as_utc(link.expires_at) >= utcnow()
+        and as_utc(link.expires_at) >= utcnow()
     )
 
 
@@ -670,7 +666,7 @@ def submission_history(
         )
     )
     if first_received is not None:
-        earlier = [s for s in submissions if _as_utc(s.submitted_at) <= _as_utc(first_received)]
+        earlier = [s for s in submissions if as_utc(s.submitted_at) <= as_utc(first_received)]
         if earlier:
             submissions = submissions[submissions.index(earlier[-1]) :]
     names = {
