@@ -1,11 +1,14 @@
 """Demo campaigns: a running 2025 campaign with responses in every status, and a late pilot.
 
 Answers are generated deterministically from the seed, some as reported totals and some as
-activity data, so the review pages, disclosures and the footprint run have real content.
+activity data, so the review pages, disclosures and the footprint run have real content. A share
+of suppliers answer as climate leaders (verified, science-based targets, low intensity) and a
+share as improvers, so the demo brand's scoring run spreads over every band and grid row.
 """
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import date, timedelta
 
@@ -81,10 +84,114 @@ def demo_answers(rng: random.Random, supplier: Organization, year: int) -> dict:
                 {"fuel": "diesel", "quantity": {"value": round(rng.uniform(1, 80), 1), "unit": "t"}}
             ],
         }
+    return answers | _profile(rng, revenue)
+
+
+def _profile(rng: random.Random, revenue: float) -> dict:
+    """How far along the supplier is: a climate leader, an improver, or the basic answers.
+
+    Leaders and improvers report totals scaled to their revenue (kg CO2e per CNY), so their
+    intensity sits well below or around the sector references of the starter factors.
+    """
+    draw = rng.random()
+    if draw >= 0.7:
+        return {}
+    leader = draw < 0.3
+    kg_per_cny = rng.uniform(0.004, 0.015) if leader else rng.uniform(0.01, 0.035)
+    total_t = revenue * kg_per_cny / 1000
+    scope1_share = rng.uniform(0.2, 0.5)
+    answers = {
+        "emissions_method": "totals",
+        "scope1_total": {"value": round(total_t * scope1_share, 1), "unit": "t CO2e"},
+        "scope2_location_total": {
+            "value": round(total_t * (1 - scope1_share), 1),
+            "unit": "t CO2e",
+        },
+        "board_oversight": True,
+        "has_responsible_manager": True,
+        "responsible_manager_name": "EHS 经理 / EHS manager",
+        "has_target": True,
+        "target_type": rng.choice(["absolute", "intensity"]),
+        "target_scopes": ["scope1", "scope2"],
+        "target_base_year": rng.choice([2019, 2020, 2021]),
+        "target_year": 2030,
+        "renewable_electricity_share": round(
+            rng.uniform(30, 85) if leader else rng.uniform(5, 30), 1
+        ),
+        "renewable_instruments": ["onsite", "green_trading"] if leader else ["gec"],
+        "reduction_initiatives": [
+            {
+                "description": "空压机变频改造 / variable-speed air compressors",
+                "category": "energy_efficiency",
+                "annual_savings": {"value": round(total_t * 0.05, 1), "unit": "t CO2e"},
+            }
+        ],
+    }
+    if leader:
+        answers |= {
+            "target_reduction_pct": round(rng.uniform(42, 60), 1),
+            "sbti_status": rng.choice(["validated", "validated", "committed"]),
+            "verified_third_party": True,
+            "verification_standard": "iso14064_3",
+            "verification_assurance_level": rng.choice(["reasonable", "limited"]),
+            "verification_provider": "SGS",
+            "data_source_emissions": "production_records",
+            "engages_own_suppliers": True,
+            "scope3_known": True,
+            "scope3_upstream_total": {"value": round(total_t * 3, 1), "unit": "t CO2e"},
+            "data_source_scope3": "finance_records",
+            "allocation_method": "physical_quantity",
+            "product_footprints": [
+                {
+                    "product_id": "P-100",
+                    "declared_unit": "1 kg",
+                    "kg_co2e_per_unit": {"value": round(rng.uniform(1, 6), 2), "unit": "kg CO2e"},
+                    "standard": "iso14067",
+                }
+            ],
+        }
+    else:
+        answers |= {
+            "target_reduction_pct": round(rng.uniform(25, 45), 1),
+            "sbti_status": rng.choice(["none", "committed", "committed"]),
+            "data_source_emissions": rng.choice(["production_records", "finance_records"]),
+        }
+        if rng.random() < 0.5:
+            answers |= {
+                "verified_third_party": True,
+                "verification_standard": "iso14064_3",
+                "verification_assurance_level": "limited",
+            }
     return answers
 
 
-def _drive(session: Session, invitation: Invitation, status: str, rng: random.Random) -> None:
+PDF = b"%PDF-1.4\n% demo verification statement\n%%EOF\n"
+
+
+def _attach_statement(session: Session, settings: Settings, response, answers: dict) -> None:
+    """A verified answer needs its verification statement uploaded."""
+    evidence = responses.add_evidence(
+        session,
+        response,
+        question_key="verification_evidence",
+        stream=io.BytesIO(PDF),
+        filename="verification-statement.pdf",
+        folder=settings.uploads_path / "evidence",
+        max_bytes=settings.upload_max_bytes,
+        user_id=None,
+    )
+    answers["verification_evidence"] = [
+        {"file_id": str(evidence.public_id), "filename": "verification-statement.pdf"}
+    ]
+
+
+def _drive(
+    session: Session,
+    settings: Settings,
+    invitation: Invitation,
+    status: str,
+    rng: random.Random,
+) -> None:
     """Take one invitation through the real use cases up to `status`."""
     if status == "declined":
         responses.decline(session, invitation, reason="No capacity this year", user_id=None)
@@ -98,6 +205,8 @@ def _drive(session: Session, invitation: Invitation, status: str, rng: random.Ra
         partial = {k: answers[k] for k in list(answers)[:8]}
         responses.save_answers(session, response, partial, expected_lock=1, user_id=None)
         return
+    if answers.get("verified_third_party"):
+        _attach_statement(session, settings, response, answers)
     responses.save_answers(session, response, answers, expected_lock=1, user_id=None)
     responses.submit(session, response, user_id=None)
     if status == "returned":
@@ -140,10 +249,10 @@ def load_campaigns(
     invitations = sorted(result.invited, key=lambda i: i.supplier_relationship.supplier_code)
     contact = next(i for i in invitations if i.contact_email == "supplier@demo.example")
     # The demo supplier login gets a returned response to work on.
-    _drive(session, contact, "returned", rng)
+    _drive(session, settings, contact, "returned", rng)
     others = [i for i in invitations if i is not contact]
     for invitation, status in zip(others, RUNNING_PLAN, strict=False):
-        _drive(session, invitation, status, rng)
+        _drive(session, settings, invitation, status, rng)
     _late_pilot(session, settings, brand, version, rng, base_url)
     session.flush()
     return running
@@ -163,7 +272,7 @@ def _late_pilot(session, settings, brand, version, rng, base_url) -> Campaign:
     result = campaigns.launch(session, settings, pilot, base_url=base_url)
     for index, invitation in enumerate(result.invited):
         if index % 3 == 0:
-            _drive(session, invitation, "accepted", rng)
+            _drive(session, settings, invitation, "accepted", rng)
     campaigns.mark_overdue(session, pilot, date.today())
     return pilot
 

@@ -151,6 +151,11 @@ def demo(supplier_count: int, seed: int, if_empty: bool, base_url: str) -> None:
         if demo_data.exists(session):
             if if_empty:
                 click.echo("demo data already loaded")
+                from scoring.cli import score_demo_if_unscored
+
+                scored = score_demo_if_unscored(session, demo_data.DEMO_BRAND_SLUG, demo_data.YEARS)
+                if scored:  # demo data loaded before scoring existed
+                    click.echo(scored)
                 click.echo(demo_data.describe_logins(demo_data.existing_logins(session)))
                 return
             raise click.ClickException("demo data already loaded (database not empty)")
@@ -164,9 +169,13 @@ def demo(supplier_count: int, seed: int, if_empty: bool, base_url: str) -> None:
         load_campaigns(session, settings, brand, seed=seed, base_url=base_url)
         counts = status_counts(session, brand)
         footprint_line = demo_data.load_footprint(session, brand)
+        from scoring.cli import score_demo
+
+        scoring_line = score_demo(session, brand.id, demo_data.YEARS)
     click.echo(summary.describe())
     click.echo("campaign invitations: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     click.echo(footprint_line)
+    click.echo(scoring_line)
 
 
 @main.group()
@@ -333,11 +342,13 @@ def _attach_subcommands() -> None:
 
     users.add_command(api_key_command)
     users.add_command(revoke_api_key_command)
+    from scoring.export import export_group
     from spend_factors.cli import factors, spend
     from supplychain.footprint.cli import footprint
     from supplychain.import_cli import import_group
     from supplychain.jobs_cli import jobs_group, purge_command
 
+    main.add_command(export_group, "export")
     import_group.add_command(purge_command, "purge")
     main.add_command(import_group, "import")
     main.add_command(jobs_group, "jobs")
@@ -345,6 +356,9 @@ def _attach_subcommands() -> None:
     spend.add_command(spend_run, "run")
     main.add_command(spend, "spend")
     main.add_command(footprint, "footprint")
+    from scoring.cli import score_command
+
+    main.add_command(score_command, "score")
 
 
 _attach_subcommands()

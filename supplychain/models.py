@@ -791,3 +791,154 @@ class ApiKey(PublicIdMixin, Base):
 
     user: Mapped[User] = relationship()
     organization: Mapped[Organization] = relationship()
+
+
+# --- Supplier scoring (issue 9) ----------------------------------------------------------------
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DISMISSED = "dismissed"
+
+
+class ScoringRun(PublicIdMixin, Base):
+    """One scoring of a brand's suppliers for a reporting year under one methodology version.
+
+    Runs are append-only and written in one transaction; the effective methodology config and
+    the hash of the inputs are kept so the same inputs and version reproduce the same scores.
+    """
+
+    __tablename__ = "scoring_run"
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    reporting_year: Mapped[int] = mapped_column(Integer)
+    methodology_version: Mapped[str] = mapped_column(String(16))
+    methodology: Mapped[dict[str, Any]] = mapped_column(JSON)
+    config_hash: Mapped[str] = mapped_column(String(64))
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    footprint_run_id: Mapped[int | None] = mapped_column(ForeignKey("footprint_run.id"))
+    supplier_count: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    brand: Mapped[Organization] = relationship(foreign_keys=[brand_id])
+
+
+class SupplierScore(Base):
+    """One supplier relationship's scores in a run, with what placed it in its band and cell."""
+
+    __tablename__ = "supplier_score"
+    __table_args__ = (UniqueConstraint("run_id", "relationship_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("scoring_run.id", ondelete="CASCADE"), index=True
+    )
+    relationship_id: Mapped[int] = mapped_column(ForeignKey("supplier_relationship.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    responded: Mapped[bool] = mapped_column()
+    composite: Mapped[float] = mapped_column()
+    emissions_score: Mapped[float] = mapped_column()
+    targets_score: Mapped[float] = mapped_column()
+    maturity_score: Mapped[float] = mapped_column()
+    data_quality_score: Mapped[float] = mapped_column()
+    band: Mapped[str] = mapped_column(String(16))
+    disclosed_group: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    maturity_level: Mapped[str] = mapped_column(String(16))
+    maturity_letter: Mapped[str] = mapped_column(String(2))
+    dq_score: Mapped[float | None] = mapped_column()
+    risk_level: Mapped[str] = mapped_column(String(8))
+    capability_level: Mapped[str] = mapped_column(String(8))
+    grid_cell: Mapped[str] = mapped_column(String(16))
+    intensity: Mapped[float | None] = mapped_column()
+    sector_intensity: Mapped[float | None] = mapped_column()
+    spend: Mapped[float | None] = mapped_column()
+    spend_share: Mapped[float | None] = mapped_column()
+    contribution_kg: Mapped[float | None] = mapped_column()
+    engagement_potential_kg: Mapped[float | None] = mapped_column()
+    target_status: Mapped[str | None] = mapped_column(String(16))
+    top_items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+    run: Mapped[ScoringRun] = relationship()
+    supplier_relationship: Mapped[SupplierRelationship] = relationship()
+    items: Mapped[list[ScoreItem]] = relationship(
+        back_populates="score", order_by="ScoreItem.id", passive_deletes=True
+    )
+
+
+class ScoreItem(Base):
+    """One rubric item of a supplier's score: points earned of possible, and the reason why."""
+
+    __tablename__ = "score_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_id: Mapped[int] = mapped_column(
+        ForeignKey("supplier_score.id", ondelete="CASCADE"), index=True
+    )
+    dimension: Mapped[str] = mapped_column(String(32))
+    item: Mapped[str] = mapped_column(String(64))
+    earned: Mapped[float] = mapped_column()
+    possible: Mapped[float] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    score: Mapped[SupplierScore] = relationship(back_populates="items")
+
+
+class CorrectiveAction(PublicIdMixin, Base):
+    """What a supplier should do to win back the points it lost on one item.
+
+    At most one open action per (brand, relationship, item), kept by the scoring service: a
+    re-score updates the points at stake, opens new actions and closes those now satisfied.
+    `lock_version` guards edits by two people at once.
+    """
+
+    __tablename__ = "corrective_action"
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    relationship_id: Mapped[int] = mapped_column(ForeignKey("supplier_relationship.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    dimension: Mapped[str] = mapped_column(String(32))
+    action_code: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    points_at_stake: Mapped[float] = mapped_column()
+    status: Mapped[ActionStatus] = mapped_column(
+        _enum(ActionStatus, "action_status"), default=ActionStatus.OPEN
+    )
+    due_date: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    opened_by_run_id: Mapped[int] = mapped_column(ForeignKey("scoring_run.id"))
+    closed_by_run_id: Mapped[int | None] = mapped_column(ForeignKey("scoring_run.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    supplier_relationship: Mapped[SupplierRelationship] = relationship()
+
+
+class ScoringSettings(Base):
+    """A brand's overrides of the shipped methodology: weights, bands and its SBTi target."""
+
+    __tablename__ = "scoring_settings"
+    tenant_column = "brand_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), unique=True)
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

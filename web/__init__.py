@@ -102,6 +102,13 @@ def create_app(config: dict[str, Any] | None = None, settings: Settings | None =
     app.register_blueprint(portal.bp)
     app.register_blueprint(footprint.bp)
     app.register_blueprint(api.bp)
+    from web import portal_scores, scoring_insights
+
+    app.register_blueprint(scoring_insights.bp)
+    app.register_blueprint(portal_scores.bp)
+    from web import scoring as scoring_pages
+
+    app.register_blueprint(scoring_pages.bp)
     csrf.exempt(api.bp)
     app.add_url_rule("/", endpoint="index", view_func=auth.home)
     return app

@@ -284,6 +284,7 @@ def decide(invitation_id: str):
         if request.form.get("decision") == "accept":
             disclosure = response_service.accept(db, invitation, user_id=g.user.id)
             db.commit()
+            rescore_brand(disclosure, actor_id=g.user.id)
             flash(_("Accepted. The disclosure is now on record."), "info")
             return redirect(url_for("campaigns.disclosure", disclosure_id=disclosure.public_id))
         comments = {
@@ -299,6 +300,23 @@ def decide(invitation_id: str):
     db.commit()
     flash(_("Returned to the supplier with your comments."), "info")
     return redirect(url_for("campaigns.review", invitation_id=invitation_id))
+
+
+def rescore_brand(disclosure: Disclosure, *, actor_id: int | None) -> None:
+    """After an accept has committed: re-score the brand for the disclosure's year.
+
+    Runs as a job (inline without Redis); a failure is logged and never undoes the accept.
+    """
+    from scoring.service import rescore_after_accept
+
+    settings = get_settings()
+    rescore_after_accept(
+        settings.database_url,
+        settings.redis_url,
+        brand_id=disclosure.brand_id,
+        year=disclosure.reporting_year,
+        created_by_id=actor_id,
+    )
 
 
 @bp.route("/evidence/<evidence_id>")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from questionnaires import load_definition, responses, shipped_definitions
 from questionnaires.publishing import create_draft
+from scoring.service import run_scoring
 from supplychain import migrate
 from supplychain.api_keys import create_api_key
 from supplychain.config import load_settings
@@ -65,7 +66,7 @@ def seed_world(instance: Path) -> World:
     submitted (to return or accept), accepted (its disclosure), draft (the response of the
     supplier key's organisation, to save and submit) and only invited; a second campaign with
     every optional column empty; a draft questionnaire of the brand's own, then the shipped
-    published one."""
+    published one; a scoring run of the four suppliers (one disclosed, three not)."""
     url = f"sqlite:///{instance / 'api.db'}"
     migrate.upgrade(url)
     settings_ = load_settings(database_url=url, instance_path=instance)
@@ -92,12 +93,14 @@ def seed_world(instance: Path) -> World:
         definition = load_definition(shipped_definitions()[0]).to_dict()
         version = create_draft(s, {**definition, "key": "fuzz_custom"}, owner_id=brand.id)
         s.flush()
+        run_scoring(s, brand_id=brand.id, year=2025)
         records = {
             "campaign_id": (campaign, sparse),
             "invitation_id": (submitted, accepted, draft, invited),
             "response_id": (draft_response,),
             "disclosure_id": (disclosure,),
             "version_id": (version, campaign.questionnaire_version),
+            "relationship_id": (accepted.supplier_relationship, invited.supplier_relationship),
         }
         return World(
             instance,

@@ -49,3 +49,51 @@ def test_demo_logins_work_and_links_cover_the_tiers(sqlite_url):
         assert s.scalar(select(func.count()).select_from(SupplyEdge)) > 0
         assert s.scalar(select(func.count()).select_from(SpendLine)) > 0
         assert s.scalar(select(func.count()).select_from(Organization)) == 41
+
+
+def test_demo_command_ends_with_a_scoring_run_with_a_spread(sqlite_url, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from scoring import queries
+    from supplychain.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("SUPPLYCHAIN_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    result = CliRunner().invoke(main, ["demo", "--suppliers", "120"])
+    assert result.exit_code == 0, result.output
+    assert "scoring 2025:" in result.output
+    with unit_of_work(sqlite_url) as s:
+        brand = s.scalars(select(Organization).where(Organization.slug == demo.DEMO_BRAND_SLUG))
+        brand_id = brand.one().id
+        runs = queries.latest_runs_by_year(s, brand_id)
+        assert [r.reporting_year for r in runs] == [2024, 2025]  # scorecards have a history
+        summary = runs[-1].summary
+        disclosed = summary["bands_by_group"]["disclosed"]
+        assert {"approved", "conditional", "rejected"} <= set(disclosed)
+        assert summary["groups"]["not_disclosed"] > 0
+        assert sum(1 for cell in summary["grid"].values() if cell["count"]) >= 3
+        assert queries.actions_for(s, brand_id, open_only=True)
+
+
+def test_demo_if_empty_scores_a_demo_loaded_before_scoring_existed(
+    sqlite_url, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from scoring import queries
+    from supplychain.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("SUPPLYCHAIN_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with unit_of_work(sqlite_url) as s:
+        demo.load(s, suppliers=40, seed=3)
+    first = CliRunner().invoke(main, ["demo", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    assert "scoring 2025:" in first.output
+    again = CliRunner().invoke(main, ["demo", "--if-empty"])
+    assert again.exit_code == 0 and "scoring" not in again.output
+    with unit_of_work(sqlite_url) as s:
+        brand = s.scalars(select(Organization).where(Organization.slug == demo.DEMO_BRAND_SLUG))
+        assert len(queries.latest_runs_by_year(s, brand.one().id)) == 2

@@ -26,7 +26,7 @@ from web.api.core import Extended, bp, operation, org_id, paginate, user_id
 from web.api.errors import ApiError
 from web.api.questionnaires import visible_version
 from web.auth import BRAND_ROLES
-from web.campaigns import public_base_url
+from web.campaigns import public_base_url, rescore_brand
 
 CAMPAIGNS = "campaigns"
 INVITATIONS = "invitations"
@@ -286,4 +286,5 @@ def accept_invitation(invitation_id: str):
     db = get_db()
     disclosure = response_service.accept(db, _invitation(invitation_id), user_id=user_id())
     db.commit()
+    rescore_brand(disclosure, actor_id=user_id())
     return disclosure

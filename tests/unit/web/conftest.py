@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 
 from questionnaires import responses
+from scoring import queries as scoring_queries
+from scoring.service import run_scoring
 from supplychain.db import unit_of_work
 from supplychain.footprint.storage import run_footprint
 from tests.support import builders
@@ -30,6 +32,7 @@ class Tenant:
     disclosure_id: str
     run_id: str
     email: str
+    action_id: str
 
 
 @pytest.fixture
@@ -80,6 +83,8 @@ def _make_tenant(url: str, settings, slug: str, supplier_name: str) -> Tenant:
         responses.submit(s, response, user_id=None)
         disclosure = responses.accept(s, invitation, user_id=None)
         run = run_footprint(s, brand_id=brand.id, year=2025, samples=100)
+        run_scoring(s, brand_id=brand.id, year=2025)
+        action = scoring_queries.actions_for(s, brand.id)[0]
         return Tenant(
             brand.id,
             str(rel.public_id),
@@ -91,6 +96,7 @@ def _make_tenant(url: str, settings, slug: str, supplier_name: str) -> Tenant:
             str(disclosure.public_id),
             str(run.public_id),
             f"buyer@{slug}.example",
+            action_id=str(action.public_id),
         )
 
 

@@ -237,6 +237,7 @@ ID_ARGUMENTS = {
     "invitation_id": lambda t, k: t.invitation_id,
     "disclosure_id": lambda t, k: t.disclosure_id,
     "response_id": lambda t, k: k.response_id,
+    "relationship_id": lambda t, k: t.relationship_id,
 }
 # Valid bodies, so that a 404 cannot hide behind a 400.
 BODIES = {

@@ -16,6 +16,7 @@ ID_ARGUMENTS = {
     "evidence_id": "evidence_id",
     "disclosure_id": "disclosure_id",
     "run_id": "run_id",
+    "action_id": "action_id",
 }
 # A portal link token is not an id of a record; token checks live in test_portal.py.
 NON_ID_ARGUMENTS = {"filename", "token"}
