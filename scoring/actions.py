@@ -4,6 +4,11 @@ An action names what to do (a stable ``action_code`` the web layer translates), 
 and its reason's numbers in ``params``) and what it is worth: the composite points at stake,
 i.e. the item's lost points weighted by its dimension's weight. The service keeps one open
 action per supplier and item across runs and closes it when the item earns full points.
+
+A supplier that has not answered the questionnaire loses (almost) every item for the same
+reason, and the one thing it can do about all of them is answer. Those items become a single
+action on the pseudo-item ``questionnaire_response`` worth their points together, rather than a
+dozen identical rows; the service closes it once the supplier has responded.
 """
 
 from __future__ import annotations
@@ -46,13 +51,19 @@ REASON_ACTIONS: dict[tuple[str, str], str] = {
 }
 #: A supplier that has not answered can do one thing for every item: answer.
 NOT_DISCLOSED_ACTION = "respond_to_questionnaire"
+#: The item key of that one action (not an engine item: it stands for every not-disclosed item).
+NOT_DISCLOSED_ITEM = "questionnaire_response"
+#: Its dimension: answering replaces secondary estimates with the supplier's own data.
+NOT_DISCLOSED_DIMENSION = "data_quality"
 ACTION_CODES = (
     frozenset(ITEM_ACTIONS.values()) | frozenset(REASON_ACTIONS.values()) | {NOT_DISCLOSED_ACTION}
 )
 
 
 def corrective_actions(result: ScoringResult, method: Methodology) -> pd.DataFrame:
-    """One row per supplier and item that earned less than its possible points.
+    """One row per supplier and item that earned less than its possible points, except that a
+    supplier's not-disclosed items are one ``questionnaire_response`` row (``params``:
+    ``{"items": n}``) worth their points at stake together.
 
     Columns: relationship_id, dimension, item, points_at_stake (composite points),
     action_code, params. Sorted by supplier (input order) then points at stake, largest first.
@@ -61,7 +72,7 @@ def corrective_actions(result: ScoringResult, method: Methodology) -> pd.DataFra
     lost = items["possible"].to_numpy(float) - items["earned"].to_numpy(float)
     rows = items.loc[lost > 0.0]
     weights = rows["dimension"].map(method.weights).to_numpy(float)
-    stake = np.round(weights * (rows["possible"] - rows["earned"]).to_numpy(float), 2)
+    stake = weights * (rows["possible"] - rows["earned"]).to_numpy(float)
     item_keys = rows["item"].to_numpy(object)
     codes = _action_codes(item_keys, rows["reason"].to_numpy(object))
     actions = pd.DataFrame(
@@ -73,14 +84,44 @@ def corrective_actions(result: ScoringResult, method: Methodology) -> pd.DataFra
             "action_code": codes,
             "params": [dict(p) for p in rows["params"]],  # not shared with the items
             "_order": np.arange(len(rows)),
+            "_supplier": pd.factorize(rows["relationship_id"])[0],  # input order
         }
     )
-    supplier_order = pd.factorize(actions["relationship_id"])[0]
-    actions["_supplier"] = supplier_order
+    actions = _one_response_action(actions)
+    # rounded once, after the not-disclosed points were added up unrounded
+    actions["points_at_stake"] = np.round(actions["points_at_stake"].to_numpy(float), 2)
     actions = actions.sort_values(
         ["_supplier", "points_at_stake", "_order"], ascending=[True, False, True], kind="stable"
     )
     return actions.drop(columns=["_supplier", "_order"]).reset_index(drop=True)
+
+
+def _one_response_action(actions: pd.DataFrame) -> pd.DataFrame:
+    """Each supplier's ``respond_to_questionnaire`` rows folded into one, in the place of its
+    first; the supplier's other actions (e.g. a public target status) stay as they are."""
+    silent = actions["action_code"].to_numpy(object) == NOT_DISCLOSED_ACTION
+    if not silent.any():
+        return actions
+    grouped = actions.loc[silent].groupby("relationship_id", sort=False)
+    merged = grouped.agg(
+        points_at_stake=("points_at_stake", "sum"),
+        count=("item", "size"),
+        _order=("_order", "min"),
+        _supplier=("_supplier", "first"),
+    ).reset_index()
+    response = pd.DataFrame(
+        {
+            "relationship_id": merged["relationship_id"].to_numpy(),
+            "dimension": NOT_DISCLOSED_DIMENSION,
+            "item": NOT_DISCLOSED_ITEM,
+            "points_at_stake": merged["points_at_stake"].to_numpy(float),
+            "action_code": NOT_DISCLOSED_ACTION,
+            "params": [{"items": int(n)} for n in merged["count"]],
+            "_order": merged["_order"].to_numpy(),
+            "_supplier": merged["_supplier"].to_numpy(),
+        }
+    )
+    return pd.concat([actions.loc[~silent], response], ignore_index=True)
 
 
 def action_code(item: str, reason: str) -> str:

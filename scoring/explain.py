@@ -40,6 +40,8 @@ ITEM_LABELS: dict[str, str] = {
     "completeness": "Completeness of required answers",
     "verification": "Third-party verification",
     "data_source": "Data source",
+    # not an engine item: the one action of a supplier that has not responded (scoring.actions)
+    "questionnaire_response": "Response to the brand's climate questionnaire",
 }
 
 LEVEL_NAMES = {

@@ -9,9 +9,12 @@ Corrective actions are per brand, supplier relationship and rubric item, and liv
 A run of the brand's latest scored year reconciles them: an action still open (or in progress)
 for an item the supplier still loses points on gets the new points at stake; an item without
 one opens a new action (due ``correction_months`` after today for a conditional supplier); an
-open action whose item now earns full points is marked done by this run. A dismissed action
-stays dismissed while its item still loses points; one marked done by hand whose item still
-loses points is opened again as a new action. Scoring a past year leaves actions alone.
+open action whose item now earns full points is marked done by this run. A supplier that has
+not responded has one action, on the pseudo-item ``questionnaire_response`` (see
+``scoring.actions``); the run in which it has responded marks that action done and opens the
+actions of the items it still loses points on. A dismissed action stays dismissed while its
+item still loses points; one marked done by hand whose item still loses points is opened again
+as a new action. Scoring a past year leaves actions alone.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supplychain import audit
@@ -39,18 +43,25 @@ from supplychain.models import (
     ScoringRun,
     ScoringSettings,
     SupplierScore,
+    utcnow,
 )
 from supplychain.numbers import finite_or_none
+from supplychain.tenancy import NotFound, get_scoped
 
 from .inputs import gather_inputs
 
 __all__ = [
+    "ActionConflict",
+    "ActionNotFound",
     "ScoringRunError",
+    "SettingsConflict",
     "brand_methodology",
     "rescore_after_accept",
     "run_scoring",
+    "save_settings",
     "scoring_job",
     "submit_scoring",
+    "update_action",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,6 +91,22 @@ class ScoringRunError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.user_message = message
+
+
+class ActionNotFound(NotFound):
+    """No such corrective action for this brand (it may belong to another)."""
+
+
+class ActionConflict(RuntimeError):
+    """Someone saved the action after the version the editor started from; nothing was saved."""
+
+    def __init__(self, action_public_id: str) -> None:
+        super().__init__(f"corrective action {action_public_id} was changed by someone else")
+        self.action_public_id = action_public_id
+
+
+class SettingsConflict(RuntimeError):
+    """Another save created the brand's settings row first; nothing was saved."""
 
 
 def jsonable(value: Any) -> Any:
@@ -233,6 +260,24 @@ def _full_points(items: pd.DataFrame) -> set[tuple[int, str]]:
     return set(zip(full["relationship_id"].astype(int), full["item"].astype(str), strict=True))
 
 
+def _responded(suppliers: pd.DataFrame) -> set[tuple[int, str]]:
+    """(relationship, ``questionnaire_response``) for every supplier that responded this run:
+    its one "answer the questionnaire" action is met (it is no engine item, so never earns
+    full points itself)."""
+    from .actions import NOT_DISCLOSED_ITEM
+
+    answered = suppliers.loc[suppliers["responded"].astype(bool), "relationship_id"]
+    return {(int(rel), NOT_DISCLOSED_ITEM) for rel in answered}
+
+
+def _superseded(action: CorrectiveAction) -> bool:
+    """A per-item "answer the questionnaire" action from before those were one action per
+    supplier: the supplier's ``questionnaire_response`` action now stands for it."""
+    from .actions import NOT_DISCLOSED_ACTION, NOT_DISCLOSED_ITEM
+
+    return action.action_code == NOT_DISCLOSED_ACTION and action.item != NOT_DISCLOSED_ITEM
+
+
 def _reconcile_actions(
     session: Session,
     run: ScoringRun,
@@ -289,9 +334,11 @@ def _reconcile_actions(
             )
         )
         counts["opened"] += 1
-    satisfied = _full_points(result_items)
+    satisfied = _full_points(result_items) | _responded(suppliers)
     for key, action in live.items():
-        if key in wanted or key not in satisfied or action.status == ActionStatus.DISMISSED:
+        if key in wanted or action.status == ActionStatus.DISMISSED:
+            continue
+        if key not in satisfied and not _superseded(action):
             continue
         action.status = ActionStatus.DONE
         action.closed_by_run_id = run.id
@@ -447,3 +494,107 @@ def rescore_after_accept(
         job.public_id,
         job.status.value,
     )
+
+
+# --- edits from the console ------------------------------------------------------------------
+
+
+def _action_state(status: ActionStatus, due_date: date | None, note: str | None) -> dict:
+    """What the audit trail records of an action edit."""
+    return {
+        "status": status.value,
+        "due_date": due_date.isoformat() if due_date else None,
+        "note": note,
+    }
+
+
+def update_action(
+    session: Session,
+    *,
+    brand_id: int,
+    action_public_id: str,
+    expected_lock: int,
+    status: ActionStatus | str,
+    due_date: date | None,
+    note: str | None,
+    user_id: int | None,
+) -> CorrectiveAction:
+    """Set a corrective action's status, due date and note, with an audit record.
+
+    One conditional UPDATE on ``lock_version``: it applies only if nobody saved since the editor
+    read ``expected_lock``, so two people editing one action never overwrite each other (also
+    under concurrent transactions). Raises :class:`ActionNotFound` for an id outside the brand
+    and :class:`ActionConflict` when the version moved on; the caller commits or rolls back.
+    """
+    try:
+        action = get_scoped(session, CorrectiveAction, action_public_id, brand_id)
+    except NotFound as exc:
+        raise ActionNotFound(str(action_public_id)) from exc
+    new_status = ActionStatus(status)
+    new_note = (note or "").strip() or None
+    before = _action_state(action.status, action.due_date, action.note)
+    after = _action_state(new_status, due_date, new_note)
+    result = session.execute(
+        update(CorrectiveAction)
+        .where(CorrectiveAction.id == action.id, CorrectiveAction.lock_version == expected_lock)
+        .values(
+            status=new_status,
+            due_date=due_date,
+            note=new_note,
+            lock_version=expected_lock + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ActionConflict(str(action.public_id))
+    audit.record(
+        session,
+        action="scoring.action_update",
+        entity_type="corrective_action",
+        entity_id=str(action.public_id),
+        organization_id=action.brand_id,
+        actor_id=user_id,
+        before=before,
+        after=after,
+    )
+    session.refresh(action)
+    return action
+
+
+def save_settings(
+    session: Session, *, brand_id: int, overrides: dict[str, Any], user_id: int | None
+) -> ScoringSettings:
+    """Store the brand's methodology overrides (one row per brand), with an audit record.
+
+    They take effect at the next scoring run; validate them with ``load_methodology`` first.
+    When a concurrent save created the row first, the transaction is rolled back and
+    :class:`SettingsConflict` raised, so the person saving can look again; the caller commits.
+    """
+    from .queries import scoring_settings
+
+    row = scoring_settings(session, brand_id)
+    before = dict(row.overrides or {}) if row is not None else None
+    if row is None:
+        row = ScoringSettings(brand_id=brand_id)
+        session.add(row)
+    row.overrides = overrides
+    row.updated_by_id = user_id
+    audit.record(
+        session,
+        action="scoring.settings",
+        entity_type="scoring_settings",
+        entity_id=None,
+        organization_id=brand_id,
+        actor_id=user_id,
+        before=before,
+        after=overrides,
+    )
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise SettingsConflict(
+            f"the scoring settings of brand {brand_id} were saved meanwhile"
+        ) from exc
+    return row

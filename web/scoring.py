@@ -1,11 +1,12 @@
 """Procurement console for supplier scores: ranking, scorecards, the risk × capability grid,
 corrective actions and the brand's scoring settings.
 
-Views parse the request and render what `scoring.queries` reads; a scoring run is a job
-(`scoring.service.submit_scoring`). Brand admins, procurement and sustainability users see the
-scores; admins and procurement edit corrective actions (optimistic locking on `lock_version`, so
-two people editing one action never overwrite each other); only admins change the settings,
-which take effect at the next scoring run.
+Views parse the request and render what `scoring.queries` reads; edits (corrective actions,
+settings) go through `scoring.service`, which writes them with their audit records, and the
+view commits; a scoring run is a job (`scoring.service.submit_scoring`). Brand admins,
+procurement and sustainability users see the scores; admins and procurement edit corrective
+actions (optimistic locking on `lock_version`, so two people editing one action never overwrite
+each other); only admins change the settings, which take effect at the next scoring run.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,17 +31,16 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from scoring import queries
+from scoring import service as scoring_service
 from scoring.methodology import MethodologyError, load_methodology
 from scoring.service import ScoringRunError, brand_methodology, submit_scoring
-from supplychain import audit, jobs
+from supplychain import jobs
 from supplychain.models import (
     ActionStatus,
     CorrectiveAction,
     JobRecord,
     JobStatus,
     Role,
-    ScoringSettings,
-    utcnow,
 )
 from supplychain.tenancy import NotFound, get_scoped, parse_public_id, scoped
 from web import get_db, get_settings
@@ -407,47 +405,6 @@ def scorecard(relationship_id: str):
 # --- corrective actions ----------------------------------------------------------------------
 
 
-def _save_action(db, action: CorrectiveAction, form: ActionForm, expected: int) -> bool:
-    """One conditional UPDATE: it applies only if nobody saved since `expected` was read."""
-    before = {
-        "status": action.status.value,
-        "due_date": action.due_date.isoformat() if action.due_date else None,
-        "note": action.note,
-    }
-    after = {
-        "status": form.status.data,
-        "due_date": form.due_date.data.isoformat() if form.due_date.data else None,
-        "note": (form.note.data or "").strip() or None,
-    }
-    result = db.execute(
-        update(CorrectiveAction)
-        .where(CorrectiveAction.id == action.id, CorrectiveAction.lock_version == expected)
-        .values(
-            status=ActionStatus(after["status"]),
-            due_date=form.due_date.data,
-            note=after["note"],
-            lock_version=expected + 1,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.rollback()
-        return False
-    audit.record(
-        db,
-        action="scoring.action_update",
-        entity_type="corrective_action",
-        entity_id=str(action.public_id),
-        organization_id=action.brand_id,
-        actor_id=g.user.id,
-        before=before,
-        after=after,
-    )
-    db.commit()
-    return True
-
-
 @bp.route("/actions/<action_id>", methods=["POST"])
 @roles_required(*ACTION_ROLES)
 def update_action(action_id: str):
@@ -461,11 +418,23 @@ def update_action(action_id: str):
         flash(_("The action was not saved: check the highlighted fields."), "error")
         card = _scorecard(relationship_id)
         return _render_scorecard(card, status=400, forms={action.id: form})
-    if not _save_action(db, action, form, expected):
-        db.expire_all()
+    try:
+        scoring_service.update_action(
+            db,
+            brand_id=current_org_id(),
+            action_public_id=action_id,
+            expected_lock=expected,
+            status=form.status.data,
+            due_date=form.due_date.data,
+            note=form.note.data,
+            user_id=g.user.id,
+        )
+    except scoring_service.ActionConflict:
+        db.rollback()
         card = _scorecard(relationship_id)
         current = next((a for a in card.actions if a.id == action.id), None)
         return _render_scorecard(card, status=409, conflict=current)
+    db.commit()
     flash(_("The corrective action has been saved."), "info")
     return redirect(
         url_for("scoring.scorecard", relationship_id=relationship_id, _anchor="actions")
@@ -503,33 +472,6 @@ def run_now():
     return redirect(url_for("scoring.ranking", year=year))
 
 
-def _save_settings(db, brand_id: int, overrides: dict[str, Any]) -> bool:
-    """Store the brand's overrides (one row per brand); False when another save won a race."""
-    row = queries.scoring_settings(db, brand_id)
-    before = dict(row.overrides or {}) if row is not None else None
-    if row is None:
-        row = ScoringSettings(brand_id=brand_id)
-        db.add(row)
-    row.overrides = overrides
-    row.updated_by_id = g.user.id
-    audit.record(
-        db,
-        action="scoring.settings",
-        entity_type="scoring_settings",
-        entity_id=None,
-        organization_id=brand_id,
-        actor_id=g.user.id,
-        before=before,
-        after=overrides,
-    )
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        return False
-    return True
-
-
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required(*SETTINGS_ROLES)
 def settings():
@@ -546,7 +488,16 @@ def settings():
             except MethodologyError as exc:
                 form.form_errors.append(str(exc))
             else:
-                if _save_settings(db, brand_id, overrides):
+                try:
+                    scoring_service.save_settings(
+                        db, brand_id=brand_id, overrides=overrides, user_id=g.user.id
+                    )
+                except scoring_service.SettingsConflict:
+                    form.form_errors.append(
+                        _("Someone else saved the settings just now; check them and save again.")
+                    )
+                else:
+                    db.commit()
                     flash(
                         _(
                             "Scoring settings saved. Scores change at the next scoring run: "
@@ -555,9 +506,6 @@ def settings():
                         "info",
                     )
                     return redirect(url_for("scoring.settings", saved=1))
-                form.form_errors.append(
-                    _("Someone else saved the settings just now; check them and save again.")
-                )
         status = 400
     else:
         try:

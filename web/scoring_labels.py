@@ -44,6 +44,8 @@ ITEM_LABELS = {
     "completeness": lazy_gettext("Completeness of the required answers"),
     "verification": lazy_gettext("Third-party verification"),
     "data_source": lazy_gettext("Data source"),
+    # not an engine item: the one action of a supplier that has not responded (scoring.actions)
+    "questionnaire_response": lazy_gettext("Response to the climate questionnaire"),
 }
 BAND_LABELS = {
     "approved": lazy_gettext("Approved"),
@@ -545,8 +547,23 @@ def _raise_ambition(params: Mapping[str, Any], currency: str) -> str:
     )
 
 
+def _respond(params: Mapping[str, Any], currency: str) -> str:
+    """The one action of a supplier without a response; ``items`` is how many it stands for."""
+    count = _finite(params.get("items"))
+    if count is None or count < 1:
+        return str(FIXED_ACTIONS["respond_to_questionnaire"])
+    return ngettext(
+        "Answer the climate questionnaire so the score rests on your own data: %(num)d item "
+        "is scored on secondary data only until then.",
+        "Answer the climate questionnaire so the score rests on your own data: %(num)d items "
+        "are scored on secondary data only until then.",
+        int(count),
+    )
+
+
 # Actions that quote numbers, built from the item's params and the run's currency.
 FORMATTED_ACTIONS: dict[str, Callable[[Mapping[str, Any], str], str]] = {
+    "respond_to_questionnaire": _respond,
     "reduce_emission_intensity": _reduce_intensity,
     "increase_renewable_electricity": _increase_renewables,
     "raise_target_ambition": _raise_ambition,

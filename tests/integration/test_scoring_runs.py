@@ -10,8 +10,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from questionnaires import responses
 from scoring import queries
-from scoring.service import run_scoring, submit_scoring
+from scoring.actions import NOT_DISCLOSED_ACTION, NOT_DISCLOSED_ITEM
+from scoring.service import (
+    ActionConflict,
+    ActionNotFound,
+    run_scoring,
+    save_settings,
+    submit_scoring,
+    update_action,
+)
 from supplychain.api_keys import create_api_key
 from supplychain.config import load_settings
 from supplychain.db import get_engine, unit_of_work
@@ -24,6 +33,7 @@ from supplychain.models import (
     JobStatus,
     ScoreItem,
     ScoringRun,
+    ScoringSettings,
     SupplierScore,
     User,
 )
@@ -137,7 +147,7 @@ def test_accepting_a_response_rescores_and_closes_a_satisfied_action(scored, tmp
             for a in queries.actions_for(s, brand_id, rel_id)
             if a.status == ActionStatus.OPEN
         }
-        assert "completeness" in before  # not answered yet: no required answer given
+        assert list(before) == [NOT_DISCLOSED_ITEM]  # not answered yet: one thing to do
     app = create_app(
         {"TESTING": True, "database_url": url, "instance_path": settings.instance_path}
     )
@@ -161,10 +171,99 @@ def test_accepting_a_response_rescores_and_closes_a_satisfied_action(scored, tmp
             )
         ).one()
         assert score.responded and score.disclosed_group == "disclosed"
-        closed = s.get(CorrectiveAction, before["completeness"].id)
+        closed = s.get(CorrectiveAction, before[NOT_DISCLOSED_ITEM].id)
         assert closed.status == ActionStatus.DONE
         assert closed.closed_by_run_id == latest.id
-        assert closed.lock_version == before["completeness"].lock_version + 1
+        assert closed.lock_version == before[NOT_DISCLOSED_ITEM].lock_version + 1
+
+
+def test_a_non_responder_has_one_action_until_it_responds(scored):
+    """One "answer the questionnaire" action per non-responder; the run after its response
+    closes it and opens the actions of the items it still loses points on."""
+    url, _settings, brand_id, first_id = scored
+    with unit_of_work(url) as s:
+        first = s.get(ScoringRun, first_id)
+        silent = s.scalars(
+            select(SupplierScore).where(
+                SupplierScore.run_id == first_id, SupplierScore.responded.is_(False)
+            )
+        ).all()
+        assert silent
+        for score in silent:
+            live = [
+                a
+                for a in queries.actions_for(s, brand_id, score.relationship_id)
+                if a.status == ActionStatus.OPEN
+            ]
+            assert [(a.item, a.action_code) for a in live] == [
+                (NOT_DISCLOSED_ITEM, NOT_DISCLOSED_ACTION)
+            ]
+            assert live[0].points_at_stake == pytest.approx(100 - score.composite, abs=0.01)
+            assert live[0].opened_by_run_id == first_id
+        pending = sb.pending_invitation(s, first.brand)
+        rel_id = pending.relationship_id
+        (waiting,) = [
+            a for a in queries.actions_for(s, brand_id, rel_id) if a.status == ActionStatus.OPEN
+        ]
+        waiting_id, waiting_lock = waiting.id, waiting.lock_version
+        responses.accept(s, pending, user_id=None)
+    with unit_of_work(url) as s:
+        second_id = run_scoring(s, brand_id=brand_id, year=sb.YEAR).id
+    with unit_of_work(url) as s:
+        done = s.get(CorrectiveAction, waiting_id)
+        assert (done.status, done.closed_by_run_id) == (ActionStatus.DONE, second_id)
+        assert done.lock_version == waiting_lock + 1
+        opened = [
+            a for a in queries.actions_for(s, brand_id, rel_id) if a.status == ActionStatus.OPEN
+        ]
+        assert opened and all(a.opened_by_run_id == second_id for a in opened)
+        assert NOT_DISCLOSED_ACTION not in {a.action_code for a in opened}
+        assert len({a.item for a in opened}) == len(opened)
+        # a run with nothing new leaves it closed and opens nothing twice
+        third_id = run_scoring(s, brand_id=brand_id, year=sb.YEAR).id
+        s.flush()
+        again = [
+            a for a in queries.actions_for(s, brand_id, rel_id) if a.status == ActionStatus.OPEN
+        ]
+        assert sorted(a.id for a in again) == sorted(a.id for a in opened)
+        assert s.get(CorrectiveAction, waiting_id).closed_by_run_id == second_id != third_id
+
+
+def test_per_item_respond_actions_of_earlier_runs_are_closed(scored):
+    """Actions stored before a non-responder had one action are closed by the next run."""
+    url, _settings, brand_id, first_id = scored
+    with unit_of_work(url) as s:
+        rel_id, supplier_id = s.execute(
+            select(SupplierScore.relationship_id, SupplierScore.supplier_id).where(
+                SupplierScore.run_id == first_id, SupplierScore.responded.is_(False)
+            )
+        ).first()
+        old = CorrectiveAction(
+            brand_id=brand_id,
+            relationship_id=rel_id,
+            supplier_id=supplier_id,
+            item="trend",
+            dimension="emissions",
+            action_code=NOT_DISCLOSED_ACTION,
+            params={},
+            points_at_stake=8.24,
+            status=ActionStatus.OPEN,
+            opened_by_run_id=first_id,
+        )
+        s.add(old)
+        s.flush()
+        old_id = old.id
+    with unit_of_work(url) as s:
+        second_id = run_scoring(s, brand_id=brand_id, year=sb.YEAR).id
+    with unit_of_work(url) as s:
+        closed = s.get(CorrectiveAction, old_id)
+        assert (closed.status, closed.closed_by_run_id) == (ActionStatus.DONE, second_id)
+        live = [
+            a.item
+            for a in queries.actions_for(s, brand_id, rel_id)
+            if a.status == ActionStatus.OPEN
+        ]
+        assert live == [NOT_DISCLOSED_ITEM]
 
 
 def _break_item_inserts(url: str) -> None:
@@ -303,3 +402,46 @@ def test_concurrent_runs_keep_one_live_action_per_item(postgres_url, tmp_path):
         ]
         assert len(live) == len(set(live))
         assert any(rel == rel_id for rel, _item in live)
+
+
+def test_console_edits_go_through_the_service(scored):
+    """update_action: one edit per version, other brands' ids not found; save_settings audits."""
+    url, _settings, brand_id, _first_id = scored
+    with unit_of_work(url) as s:
+        action = queries.actions_for(s, brand_id, open_only=True)[0]
+        action_id, lock = str(action.public_id), action.lock_version
+        saved = update_action(
+            s,
+            brand_id=brand_id,
+            action_public_id=action_id,
+            expected_lock=lock,
+            status="in_progress",
+            due_date=None,
+            note="  call them  ",
+            user_id=None,
+        )
+        assert (saved.status, saved.note, saved.lock_version) == (
+            ActionStatus.IN_PROGRESS,
+            "call them",
+            lock + 1,
+        )
+    with unit_of_work(url) as s:
+        edit = {
+            "action_public_id": action_id,
+            "expected_lock": lock,
+            "status": "dismissed",
+            "due_date": None,
+            "note": None,
+            "user_id": None,
+        }
+        with pytest.raises(ActionConflict):
+            update_action(s, brand_id=brand_id, **edit)
+        with pytest.raises(ActionNotFound):
+            update_action(s, brand_id=brand_id + 999, **{**edit, "expected_lock": lock + 1})
+        row = save_settings(
+            s, brand_id=brand_id, overrides={"bands": {"correction_months": 6}}, user_id=None
+        )
+        assert row.id is not None
+    with unit_of_work(url) as s:
+        assert s.get(CorrectiveAction, saved.id).status == ActionStatus.IN_PROGRESS
+        assert s.scalar(select(ScoringSettings.overrides)) == {"bands": {"correction_months": 6}}

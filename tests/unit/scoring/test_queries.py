@@ -177,4 +177,6 @@ def test_supplier_view_lists_every_brand_with_open_actions_only(world):
             for a in c.actions
         )
         assert action.id not in {a.id for a in cards[0].actions}
-        assert cards[0].actions and cards[1].actions
+        # a non-responder has one action per brand: acme's is dismissed, beta's is open
+        assert not cards[0].actions
+        assert [a.item for a in cards[1].actions] == ["questionnaire_response"]

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.actions import ACTION_CODES, NOT_DISCLOSED_ACTION, corrective_actions
+from scoring.actions import (
+    ACTION_CODES,
+    NOT_DISCLOSED_ACTION,
+    NOT_DISCLOSED_DIMENSION,
+    NOT_DISCLOSED_ITEM,
+    corrective_actions,
+)
 from scoring.engine import ITEMS, assign_band, example_frame, score_suppliers
 from scoring.methodology import DATA_SOURCES, load_methodology
 
@@ -473,7 +479,7 @@ def test_every_lost_point_is_an_action_with_its_weighted_stake():
     )
     actions = corrective_actions(result, METHOD)
     lost = result.items[result.items["earned"] < result.items["possible"]]
-    assert len(actions) == len(lost)
+    assert len(actions) == (lost["relationship_id"] == 1).sum() + 1  # the non-responder: one
     assert set(actions["action_code"]) <= ACTION_CODES
     first = actions[actions["relationship_id"] == 1].set_index("item")
     assert first.loc["target_status", "action_code"] == "commit_to_sbti"
@@ -483,7 +489,41 @@ def test_every_lost_point_is_an_action_with_its_weighted_stake():
     stakes = first["points_at_stake"].tolist()
     assert stakes == sorted(stakes, reverse=True)
     second = actions[actions["relationship_id"] == 2]
-    assert set(second["action_code"]) == {NOT_DISCLOSED_ACTION}
+    assert list(second["action_code"]) == [NOT_DISCLOSED_ACTION]
+
+
+def test_a_non_responder_gets_one_action_worth_all_its_lost_points():
+    result = score({"responded": False, "intensity": np.nan}, {"intensity": 0.5})
+    actions = corrective_actions(result, METHOD)
+    lost = result.items[
+        (result.items["relationship_id"] == 1) & (result.items["earned"] < result.items["possible"])
+    ]
+    mine = actions[actions["relationship_id"] == 1]
+    assert len(mine) == 1 and len(lost) > 1
+    only = mine.iloc[0]
+    assert (only["item"], only["dimension"], only["action_code"]) == (
+        NOT_DISCLOSED_ITEM,
+        NOT_DISCLOSED_DIMENSION,
+        NOT_DISCLOSED_ACTION,
+    )
+    assert only["params"] == {"items": len(lost)}
+    # every composite point it does not have is at stake: 100 − composite
+    assert only["points_at_stake"] == pytest.approx(
+        100 - result.suppliers.loc[0, "composite"], abs=0.01
+    )
+    # suppliers keep their input order: the non-responder's action comes first
+    assert actions["relationship_id"].iloc[0] == 1
+    assert NOT_DISCLOSED_ACTION not in set(
+        actions.loc[actions["relationship_id"] == 2, "action_code"]
+    )
+
+
+def test_a_non_responder_with_a_public_target_keeps_that_action_apart():
+    result = score({"responded": False, "intensity": np.nan, "target_status": "own"})
+    actions = corrective_actions(result, METHOD).set_index("item")
+    assert actions.loc["target_status", "action_code"] == "commit_to_sbti"
+    assert actions.loc[NOT_DISCLOSED_ITEM, "action_code"] == NOT_DISCLOSED_ACTION
+    assert (actions["action_code"] == NOT_DISCLOSED_ACTION).sum() == 1
 
 
 def test_full_points_yield_no_action():

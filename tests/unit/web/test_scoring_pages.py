@@ -17,7 +17,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from scoring.actions import ACTION_CODES
+from scoring.actions import ACTION_CODES, NOT_DISCLOSED_ITEM
 from scoring.engine import ITEMS, example_frame, score_suppliers
 from scoring.methodology import load_methodology
 from scoring.service import run_scoring
@@ -146,7 +146,7 @@ def raw_codes(world: World) -> set[str]:
     """Stable keys people must never see: items, the run's reasons, action codes."""
     with unit_of_work(world.url) as s:
         reasons = set(s.scalars(select(ScoreItem.reason).distinct()))
-    keys = {item for _dim, item in ITEMS} | reasons | set(ACTION_CODES)
+    keys = {item for _dim, item in ITEMS} | reasons | set(ACTION_CODES) | {NOT_DISCLOSED_ITEM}
     return {key for key in keys if "_" in key}
 
 
@@ -282,7 +282,18 @@ def test_scorecard_of_a_supplier_without_a_response(buyer, world):
     assert 'id="not-disclosed"' in html
     assert "No response: scored on secondary data only." in html
     assert "Not ranked (no response)" in html
-    assert "Answer the climate questionnaire so the score rests on your own data." in html
+    # one action for the whole questionnaire, not one per item
+    assert html.count('data-action="') == 1
+    assert "Response to the climate questionnaire" in html
+    assert re.search(
+        r"Answer the climate questionnaire so the score rests on your own data: \d+ items are "
+        r"scored on secondary data only until then\.",
+        html,
+    )
+    buyer.post("/language", data={"lang": "zh_CN"})
+    html = buyer.get(f"/console/scores/suppliers/{silent}").get_data(as_text=True)
+    assert "回复气候调查问卷" in html
+    assert re.search(r"在此之前，有 \d+ 个评分项只能依据二手数据评分。", html)
 
 
 def test_years_have_their_own_ranking_and_the_scorecard_keeps_the_history(buyer, world):
@@ -615,7 +626,7 @@ def test_every_code_the_engine_emits_has_words_in_both_languages(app):
                 labels.action_text("no-such-code", {}, locale),
                 labels.item_label("no-such-item"),
             }
-        for _dim, item in ITEMS:
+        for item in (*(key for _dim, key in ITEMS), NOT_DISCLOSED_ITEM):
             assert labels.item_label(item) != labels.item_label("no-such-item"), item
         for rec in reasons.to_dict("records"):
             english = labels.reason_text(rec["reason"], rec["params"], "en", currency="CNY")
