@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_percent, lazy_gettext
+from flask_babel import format_percent, lazy_gettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -28,6 +28,7 @@ from supplychain.models import (
 from supplychain.tenancy import get_scoped, scoped
 from web import get_db, get_settings
 from web.auth import BRAND_ROLES, current_org_id, roles_required
+from web.labels import format_magnitude
 
 bp = Blueprint("footprint", __name__, url_prefix="/console")
 
@@ -63,18 +64,7 @@ def format_tonnes(kg: Decimal | float | None) -> str:
     """kg CO2e shown as tonnes, with fewer decimals the larger the number."""
     if kg is None:
         return "–"
-    tonnes = float(kg) / 1000
-    size = abs(tonnes)
-    pattern = (
-        "#,##0"
-        if size >= 100
-        else "#,##0.0"
-        if size >= 10
-        else "#,##0.00"
-        if size >= 1
-        else "0.000"
-    )
-    return format_decimal(tonnes, format=pattern)
+    return format_magnitude(float(kg) / 1000)
 
 
 def format_share(value: float | None) -> str:

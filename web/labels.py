@@ -130,6 +130,22 @@ def problem_text(problem: dict) -> str:
     return str(label)
 
 
+def format_magnitude(value: float, smallest: str = "0.000") -> str:
+    """A number with fewer decimals the larger it is (1,234 · 12.3 · 1.23), so tonnes and
+    intensities read alike; `smallest` is the pattern below 1."""
+    size = abs(value)
+    pattern = (
+        "#,##0"
+        if size >= 100
+        else "#,##0.0"
+        if size >= 10
+        else "#,##0.00"
+        if size >= 1
+        else smallest
+    )
+    return format_decimal(value, format=pattern)
+
+
 def format_money(amount: Decimal | float | None, currency: str | None) -> str:
     """Money always shows its currency; no amount is ever shown without one."""
     if amount is None:

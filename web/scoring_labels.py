@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 
 from scoring.methodology import load_methodology
 from web.footprint import format_tonnes
-from web.labels import format_money
+from web.labels import format_magnitude, format_money
 
 DIMENSION_LABELS = {
     "emissions": lazy_gettext("Emissions performance"),
@@ -283,18 +283,7 @@ def format_intensity(value: Any) -> str:
     number = _finite(value)
     if number is None:
         return "–"
-    per_thousand = number * 1000
-    size = abs(per_thousand)
-    pattern = (
-        "#,##0"
-        if size >= 100
-        else "#,##0.0"
-        if size >= 10
-        else "#,##0.00"
-        if size >= 1
-        else "0.###"
-    )
-    return format_decimal(per_thousand, format=pattern)
+    return format_magnitude(number * 1000, smallest="0.###")
 
 
 def intensity_unit(currency: str | None) -> str:
