@@ -273,6 +273,13 @@ def format_share(value: Any) -> str:
     return "–" if number is None else f"{format_decimal(number * 100, format='#,##0.#')} %"
 
 
+def format_points_gap(value: Any) -> str:
+    """The difference between two 0..1 shares, in percentage points (no % sign: 67 % − 45 %
+    is 22 points, not 22 %)."""
+    number = _finite(value)
+    return "–" if number is None else format_decimal(number * 100, format="#,##0.#")
+
+
 def format_dq(value: Any) -> str:
     number = _finite(value)
     return "–" if number is None else format_decimal(number, format="0.0")
@@ -598,6 +605,7 @@ def template_helpers() -> dict[str, Callable[..., str]]:
         "format_score": format_score,
         "format_points": format_points,
         "format_share": format_share,
+        "format_points_gap": format_points_gap,
         "format_dq": format_dq,
         "format_intensity": format_intensity,
         "intensity_unit": intensity_unit,
