@@ -1534,7 +1534,25 @@ def _import_suppliers(
     file, table, digest, rows, failed, problems, report = _prepare(
         path, KIND_SUPPLIERS, SUPPLIER_COLUMNS, encoding, source_name, progress
     )
-    existing_stmt = (
+    existing = _existing_suppliers(session, brand)
+    org_by_reg = _supplier_cross_checks(session, table, file, rows, failed, problems, existing)
+    rows = _finish_validation(report, rows, problems, skip_invalid)
+    batch = _start_batch(session, brand, KIND_SUPPLIERS, file, digest, actor_id, report)
+
+    now = utcnow()
+    new_rows = [v for v in rows if v["supplier_code"] not in existing]
+    plan = _plan_new_suppliers(session, brand, new_rows, org_by_reg, now)
+    report.inserted = len(plan.new_rels)
+    shared = _shared_organisations(session, brand) if existing else set()
+    rel_updates = _plan_supplier_updates(rows, existing, shared, now, report, plan.org_updates)
+    _write_suppliers(session, plan, rel_updates)
+    _close_batch(session, brand, batch, report, actor_id, progress)
+    return report
+
+
+def _existing_suppliers(session: Session, brand: Organization) -> dict[str, Any]:
+    """The brand's current suppliers by code, with the fields an import may change."""
+    stmt = (
         select(
             SupplierRelationship.id,
             SupplierRelationship.supplier_code,
@@ -1545,13 +1563,28 @@ def _import_suppliers(
         .join(Organization, Organization.id == SupplierRelationship.supplier_id)
         .where(SupplierRelationship.brand_id == brand.id)
     )
-    existing = {r.supplier_code: r for r in session.execute(existing_stmt)}
-    org_by_reg = _supplier_cross_checks(session, table, file, rows, failed, problems, existing)
-    rows = _finish_validation(report, rows, problems, skip_invalid)
-    batch = _start_batch(session, brand, KIND_SUPPLIERS, file, digest, actor_id, report)
+    return {r.supplier_code: r for r in session.execute(stmt)}
 
-    shared = _shared_organisations(session, brand) if existing else set()
-    new_rows = [v for v in rows if v["supplier_code"] not in existing]
+
+@dataclass
+class _NewSuppliers:
+    """Rows to insert for suppliers new to the brand, and updates to organisations they reuse."""
+
+    new_orgs: list[dict[str, Any]] = field(default_factory=list)
+    new_rels: list[dict[str, Any]] = field(default_factory=list)
+    rel_by_new_slug: dict[str, dict[str, Any]] = field(default_factory=dict)
+    org_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def _plan_new_suppliers(
+    session: Session,
+    brand: Organization,
+    new_rows: list[dict[str, Any]],
+    org_by_reg: dict[str, int],
+    now: datetime,
+) -> _NewSuppliers:
+    """New relationships; a known registration id reuses its organisation, else a new one."""
+    plan = _NewSuppliers()
     reused = _load_organisations(
         session,
         {
@@ -1560,11 +1593,6 @@ def _import_suppliers(
             if v.get("registration_id") in org_by_reg
         },
     )
-    now = utcnow()
-    org_updates: dict[int, dict[str, Any]] = {}
-    new_orgs: list[dict[str, Any]] = []
-    new_rels: list[dict[str, Any]] = []
-    rel_by_new_slug: dict[str, dict[str, Any]] = {}
     rel_ids = _new_uuids(len(new_rows))
     org_ids = iter(_new_uuids(len(new_rows)))
     for position, v in enumerate(new_rows):
@@ -1577,14 +1605,14 @@ def _import_suppliers(
             created_at=now,
             updated_at=now,
         )
-        new_rels.append(rel)
+        plan.new_rels.append(rel)
         reg = org_values["registration_id"]
         if reg and reg in org_by_reg:
             org = reused[org_by_reg[reg]]
             rel["supplier_id"] = org.id
             merged = _merge_org(org, org_values, overwrite=False)
             if merged is not None:
-                org_updates[org.id] = merged
+                plan.org_updates[org.id] = merged
             continue
         org_values.update(
             public_id=next(org_ids),
@@ -1593,10 +1621,20 @@ def _import_suppliers(
             default_currency=rel["spend_currency"] or "USD",
             created_at=now,
         )
-        new_orgs.append(org_values)
-        rel_by_new_slug[org_values["slug"]] = rel
-    report.inserted = len(new_rels)
+        plan.new_orgs.append(org_values)
+        plan.rel_by_new_slug[org_values["slug"]] = rel
+    return plan
 
+
+def _plan_supplier_updates(
+    rows: list[dict[str, Any]],
+    existing: dict[str, Any],
+    shared: set[int],
+    now: datetime,
+    report: ImportReport,
+    org_updates: dict[int, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Updates for suppliers the brand already has; counts updated and unchanged rows."""
     rel_updates: list[dict[str, Any]] = []
     for v in rows:
         current = existing.get(v["supplier_code"])
@@ -1615,23 +1653,29 @@ def _import_suppliers(
             report.updated += 1
         else:
             report.unchanged += 1
+    return rel_updates
 
-    if new_orgs:
+
+def _write_suppliers(
+    session: Session, plan: _NewSuppliers, rel_updates: list[dict[str, Any]]
+) -> None:
+    """Bulk inserts and updates, in the order foreign keys need."""
+    if plan.new_orgs:
         # Matched back by slug: an ordered RETURNING would make SQLite insert row by row.
         org_table = Organization.__table__
         stmt = insert(org_table).returning(org_table.c.id, org_table.c.slug)
-        for org_id, slug in session.execute(stmt, new_orgs):
-            rel_by_new_slug[slug]["supplier_id"] = org_id
-    if new_rels:
-        session.execute(insert(SupplierRelationship.__table__), new_rels)
+        for org_id, slug in session.execute(stmt, plan.new_orgs):
+            plan.rel_by_new_slug[slug]["supplier_id"] = org_id
+    if plan.new_rels:
+        session.execute(insert(SupplierRelationship.__table__), plan.new_rels)
     if rel_updates:
         _bulk_update(session, SupplierRelationship, rel_updates)
-    if org_updates:
+    if plan.org_updates:
         _bulk_update(
-            session, Organization, [{"id": org_id, **v} for org_id, v in org_updates.items()]
+            session,
+            Organization,
+            [{"id": org_id, **v} for org_id, v in plan.org_updates.items()],
         )
-    _close_batch(session, brand, batch, report, actor_id, progress)
-    return report
 
 
 def _shared_organisations(session: Session, brand: Organization) -> set[int]:
