@@ -29,13 +29,13 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scoring import queries
-from scoring.explain import DEFAULT_BENCHMARK_PCT, explanation
+from scoring.explain import explanation
+from scoring.queries import benchmark_pct, item_reasons
 from spend_factors import neutralise_formulas
-from supplychain.models import ScoreItem, ScoringRun
+from supplychain.models import ScoringRun
 from supplychain.numbers import finite_or_none
 from supplychain.tenancy import NotFound, organization_by_slug
 
@@ -45,10 +45,8 @@ __all__ = [
     "Column",
     "ExportError",
     "ExportResult",
-    "benchmark_pct",
     "export_group",
     "export_scores",
-    "item_reasons",
 ]
 
 PAGE_ROWS = 500  # rows read per ranking page (the read model's largest page)
@@ -117,32 +115,6 @@ class ExportResult:
     run: ScoringRun
     rows: int
     path: Path
-
-
-def item_reasons(
-    session: Session, score_ids: list[int]
-) -> dict[int, dict[str, tuple[str, dict | None]]]:
-    """Reason and params of every item of the given scores (one query), for explanations.
-
-    Callers pass ids read from a run of their own brand (the ranking is scoped).
-    """
-    reasons: dict[int, dict[str, tuple[str, dict | None]]] = {}
-    if not score_ids:
-        return reasons
-    rows = session.execute(
-        select(ScoreItem.score_id, ScoreItem.item, ScoreItem.reason, ScoreItem.params).where(
-            ScoreItem.score_id.in_(score_ids)
-        )
-    )
-    for score_id, item, reason, params in rows:
-        reasons.setdefault(score_id, {})[item] = (reason, params)
-    return reasons
-
-
-def benchmark_pct(run: ScoringRun) -> float:
-    """The 1.5 °C-aligned pace of the run's own methodology, quoted in ambition texts."""
-    configured = (run.methodology or {}).get("benchmark", {}).get("annual_reduction_pct")
-    return finite_or_none(configured) or DEFAULT_BENCHMARK_PCT
 
 
 def _rounded(value: float | None, decimals: int) -> float | None:

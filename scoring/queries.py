@@ -26,8 +26,10 @@ from supplychain.models import (
     SupplierRelationship,
     SupplierScore,
 )
+from supplychain.numbers import finite_or_none
 from supplychain.tenancy import NotFound, parse_public_id
 
+from .explain import DEFAULT_BENCHMARK_PCT
 from .methodology import load_methodology
 
 __all__ = [
@@ -40,7 +42,9 @@ __all__ = [
     "RankingRow",
     "Scorecard",
     "actions_for",
+    "benchmark_pct",
     "grid",
+    "item_reasons",
     "latest_run",
     "latest_runs_by_year",
     "ranking",
@@ -847,3 +851,32 @@ def award_comparison(
         cat1_kg=brand_cat1_kg(session, run),
         options=options,
     )
+
+
+# --- Item reasons for explanations (export and API) ----------------------------------------
+
+
+def item_reasons(
+    session: Session, score_ids: list[int]
+) -> dict[int, dict[str, tuple[str, dict | None]]]:
+    """Reason and params of every item of the given scores (one query), for explanations.
+
+    Callers pass ids read from a run of their own brand (the ranking is scoped).
+    """
+    reasons: dict[int, dict[str, tuple[str, dict | None]]] = {}
+    if not score_ids:
+        return reasons
+    rows = session.execute(
+        select(ScoreItem.score_id, ScoreItem.item, ScoreItem.reason, ScoreItem.params).where(
+            ScoreItem.score_id.in_(score_ids)
+        )
+    )
+    for score_id, item, reason, params in rows:
+        reasons.setdefault(score_id, {})[item] = (reason, params)
+    return reasons
+
+
+def benchmark_pct(run: ScoringRun) -> float:
+    """The 1.5 °C-aligned pace of the run's own methodology, quoted in ambition texts."""
+    configured = (run.methodology or {}).get("benchmark", {}).get("annual_reduction_pct")
+    return finite_or_none(configured) or DEFAULT_BENCHMARK_PCT

@@ -101,7 +101,7 @@ def breakdown_label(kind: str, key: str) -> str:
     return key or _("Uncategorised")
 
 
-def _year_choices(db, brand_id: int) -> list[int]:
+def year_choices(db, brand_id: int) -> list[int]:
     """Years the brand has ledger lines, tier-n links or disclosures for (newest first)."""
     years: set[int] = set()
     first, last = db.execute(
@@ -153,7 +153,7 @@ def _failed_after(job: JobRecord | None, run: FootprintRun | None) -> bool:
 def _render(run: FootprintRun | None, *, is_latest: bool, year: int | None) -> str:
     db = get_db()
     brand_id = current_org_id()
-    years = _year_choices(db, brand_id)
+    years = year_choices(db, brand_id)
     selected = year or (run.reporting_year if run else years[0])
     job = _last_job(db, brand_id)
     if job is not None:

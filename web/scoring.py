@@ -45,7 +45,7 @@ from supplychain.models import (
 from supplychain.tenancy import NotFound, get_scoped, parse_public_id, scoped
 from web import get_db, get_settings
 from web.auth import BRAND_ROLES, current_org_id, roles_required
-from web.footprint import _year_choices as footprint_years
+from web.footprint import year_choices as footprint_years
 from web.scoring_labels import ACTION_STATUS_LABELS, BAND_LABELS
 from web.scoring_labels import template_helpers as scoring_helpers
 

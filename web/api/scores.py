@@ -20,7 +20,7 @@ from scoring.explain import (
     explanation,
     item_text,
 )
-from scoring.export import benchmark_pct, item_reasons
+from scoring.queries import benchmark_pct, item_reasons
 from scoring.service import brand_methodology
 from supplychain.models import ScoringRun, SupplierScore
 from supplychain.numbers import finite_or_none, kg_decimal
