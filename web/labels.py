@@ -134,6 +134,8 @@ def format_magnitude(value: float, smallest: str = "0.000") -> str:
     """A number with fewer decimals the larger it is (1,234 · 12.3 · 1.23), so tonnes and
     intensities read alike; `smallest` is the pattern below 1."""
     size = abs(value)
+    if size == 0:
+        return format_decimal(0, format="0")
     pattern = (
         "#,##0"
         if size >= 100
