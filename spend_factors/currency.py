@@ -10,12 +10,14 @@ and documented in ``docs/spend-based-method.md``:
 
 Conversions are computed once per unique (currency, year) group and broadcast, so a million
 lines cost a handful of array operations. Every group gets a human-readable description of the
-steps it went through.
+steps it went through. A table row marked ``verified=no`` (a value not yet checked against its
+publication, see ``docs/reference-data.md``) stays usable, but every description built from it
+says so and names the row's source, so the mark reaches the results.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,8 +31,11 @@ __all__ = [
     "RateTables",
     "default_tables",
     "convert_money",
+    "describe_conversion",
     "known_currencies",
 ]
+
+UNVERIFIED_TAG = "UNVERIFIED"
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -73,6 +78,8 @@ class RateTables:
     index: np.ndarray  # same shape; price index level, NaN where not published
     rate_sources: pd.DataFrame
     index_sources: pd.DataFrame
+    # (table, currency, year) -> citation of rows marked verified=no; table is "rate" or "index"
+    unverified: dict[tuple[str, str, int], str] = field(default_factory=dict)
 
     @property
     def last_year(self) -> int:
@@ -108,7 +115,34 @@ class RateTables:
         )
         if np.any(per_usd[~np.isnan(per_usd)] <= 0) or np.any(index[~np.isnan(index)] <= 0):
             raise ValueError("exchange rates and price indices must be positive")
-        return cls(currencies, first, per_usd, index, rates, indices)
+        unverified = {**_unverified_rows(rates, "rate"), **_unverified_rows(indices, "index")}
+        return cls(currencies, first, per_usd, index, rates, indices, unverified)
+
+    def unverified_inputs(
+        self, currency: str, year: int, to_currency: str, to_year: int
+    ) -> list[str]:
+        """Citations of the unverified rows one (currency, year) -> target step reads."""
+        used = []
+        if currency != to_currency:
+            used += [("rate", currency, year), ("rate", to_currency, year)]
+        if year != to_year:
+            used += [("index", to_currency, year), ("index", to_currency, to_year)]
+        return [self.unverified[key] for key in dict.fromkeys(used) if key in self.unverified]
+
+
+def _unverified_rows(frame: pd.DataFrame, table: str) -> dict[tuple[str, str, int], str]:
+    """Rows whose ``verified`` column says no; a table without the column marks nothing."""
+    if "verified" not in frame.columns:
+        return {}
+    flag = frame["verified"].astype(str).str.strip().str.lower()
+    out = {}
+    what = "exchange rate" if table == "rate" else "price index"
+    for row in frame[~flag.isin(["yes", "true", "1"])].itertuples(index=False):
+        cur, year = str(row.currency).upper().strip(), int(row.year)
+        series = getattr(row, "series", "") or "no series"
+        url = getattr(row, "url", "") or "no URL"
+        out[(table, cur, year)] = f"{cur} {year} {what} ({series}, not checked: {url})"
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -128,13 +162,24 @@ def known_currencies(tables: RateTables | None = None) -> tuple[str, ...]:
     return (tables or default_tables()).currencies
 
 
-def _describe(cur: str, year: int, to_cur: str, to_year: int, rate: float, deflator: float) -> str:
+def _describe(
+    cur: str,
+    year: int,
+    to_cur: str,
+    to_year: int,
+    rate: float,
+    deflator: float,
+    unverified: list[str] | tuple[str, ...] = (),
+) -> str:
     parts = []
     if cur != to_cur:
         parts.append(f"{cur}→{to_cur}@{year} rate {rate:.4f}")
     if year != to_year:
         parts.append(f"{to_cur} {year}→{to_year} deflator {deflator:.4f}")
-    return "; ".join(parts) if parts else f"{to_cur} {to_year} (no conversion)"
+    text = "; ".join(parts) if parts else f"{to_cur} {to_year} (no conversion)"
+    if unverified:
+        text += f" [{UNVERIFIED_TAG}: {'; '.join(unverified)}]"
+    return text
 
 
 @dataclass(frozen=True)
@@ -144,6 +189,8 @@ class GroupedConversion:
     multiplier: np.ndarray
     group: np.ndarray  # int index into descriptions, per line
     descriptions: list[str]
+    # per group: citations of the unverified table rows it used (empty when all were verified)
+    unverified: list[list[str]] = field(default_factory=list)
 
 
 def grouped_conversion(
@@ -165,13 +212,15 @@ def grouped_conversion(
     rate = tables.per_usd[u_cur, u_off] / tables.per_usd[to_c, u_off]
     deflator = tables.index[to_c, to_y] / tables.index[to_c, u_off]
     mult = deflator / rate
-    descriptions = [
-        _describe(tables.currencies[c], tables.first_year + o, to_currency, to_year, r, d)
-        for c, o, r, d in zip(
-            u_cur.tolist(), u_off.tolist(), rate.tolist(), deflator.tolist(), strict=True
-        )
-    ]
-    return GroupedConversion(mult[group], group.astype(np.int64), descriptions)
+    descriptions, unverified = [], []
+    for c, o, r, d in zip(
+        u_cur.tolist(), u_off.tolist(), rate.tolist(), deflator.tolist(), strict=True
+    ):
+        cur, year = tables.currencies[c], tables.first_year + o
+        marks = tables.unverified_inputs(cur, year, to_currency, to_year)
+        unverified.append(marks)
+        descriptions.append(_describe(cur, year, to_currency, to_year, r, d, marks))
+    return GroupedConversion(mult[group], group.astype(np.int64), descriptions, unverified)
 
 
 def check_target(to_currency: str, to_year: int, tables: RateTables) -> None:
@@ -249,3 +298,29 @@ def convert_money(
     if scalar:
         return out, conv.descriptions[0]
     return out, np.asarray(conv.descriptions, dtype=object)[conv.group]
+
+
+def describe_conversion(
+    currency: str,
+    year: int,
+    to_currency: str,
+    to_year: int,
+    tables: RateTables | None = None,
+) -> dict[str, object]:
+    """Structured provenance of one (currency, year) -> (to_currency, to_year) conversion.
+
+    For results that keep provenance as a record rather than a sentence: the multiplier, the
+    description :func:`convert_money` gives, ``unverified`` (True when any table row used was not
+    checked against its publication) and the citations of those rows.
+    """
+    tables = tables or default_tables()
+    out, how = convert_money(1.0, currency, year, to_currency, to_year, tables)
+    marks = tables.unverified_inputs(
+        str(currency).upper().strip(), int(year), to_currency.upper().strip(), int(to_year)
+    )
+    return {
+        "multiplier": float(out[0]),
+        "how": str(how),
+        "unverified": bool(marks),
+        "unverified_sources": marks,
+    }

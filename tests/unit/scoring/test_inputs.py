@@ -1,8 +1,8 @@
 """gather_inputs puts money on the brand's basis and maps disclosures the way the contract says.
 
 Expected values are computed by hand from the shipped tables (spend_factors/data): CNY 7.18 and
-EUR 0.885 per USD in 2025, CNY 7.1896 in 2024; USD GDP deflator 110.2 (2021), 125.2 (2024),
-128.5 (2025); starter factor 332119: purchaser 0.406, producer 0.371 kg CO2e per USD 2021.
+EUR 0.885 per USD in 2025, CNY 7.1896 in 2024; USD GDP deflator 110.186 (2021), 125.428 (2024),
+128.986 (2025); starter factor 332119: purchaser 0.406, producer 0.371 kg CO2e per USD 2021.
 """
 
 from __future__ import annotations
@@ -147,8 +147,8 @@ def test_spend_converted_to_the_reporting_currency_and_year(world):
     responder = _row(inputs, ids["responder"][0])
     silent = _row(inputs, ids["silent"][0])
     assert responder["spend"] == pytest.approx(2000.0)  # 7180 CNY + 885 EUR, 2024 line ignored
-    assert silent["spend"] == pytest.approx(1000 * 128.5 / 125.2)
-    total = 2000.0 + 1000 * 128.5 / 125.2
+    assert silent["spend"] == pytest.approx(1000 * 128.986 / 125.428)
+    total = 2000.0 + 1000 * 128.986 / 125.428
     assert responder["spend_share"] == pytest.approx(2000.0 / total)
 
 
@@ -167,8 +167,8 @@ def test_disclosure_fields_mapped(world):
     assert row["emissions_kg"] == pytest.approx(3000.0)  # market-based Scope 2 preferred
     assert row["revenue"] == pytest.approx(10000.0)  # 71,800 CNY / 7.18
     assert row["intensity"] == pytest.approx(0.3)
-    # 2024: 4,000 kg on 71,896 CNY = 10,000 USD of 2024 = 10,263.58 USD at 2025 prices
-    assert row["prev_intensity"] == pytest.approx(4000 / (10000 * 128.5 / 125.2))
+    # 2024: 4,000 kg on 71,896 CNY = 10,000 USD of 2024 = 10,283.67 USD at 2025 prices
+    assert row["prev_intensity"] == pytest.approx(4000 / (10000 * 128.986 / 125.428))
     assert row["renewable_share"] == pytest.approx(0.25)
     assert row["target_status"] == "sbti_validated"
     assert row["target_annual_reduction_pct"] == pytest.approx(5.0)
@@ -182,7 +182,7 @@ def test_disclosure_fields_mapped(world):
     assert row["maturity_management"] == pytest.approx(1 / 9)
     assert math.isnan(row["maturity_leadership"])
     assert row["sector_code"] == "332119"
-    assert row["sector_intensity"] == pytest.approx(0.406 * 110.2 / 128.5)
+    assert row["sector_intensity"] == pytest.approx(0.406 * 110.186 / 128.986)
     assert row["dq_score"] == 5.0  # no footprint run yet
 
 
@@ -228,7 +228,7 @@ def test_footprint_node_and_its_dataset_are_used(world):
     assert row["dq_score"] == 1.5
     assert row["cradle_to_gate_kg"] == 5000.0 and row["contribution_kg"] == 750.0
     # the run priced at producer prices, so the reference is the producer factor
-    assert row["sector_intensity"] == pytest.approx(0.371 * 110.2 / 128.5)
+    assert row["sector_intensity"] == pytest.approx(0.371 * 110.186 / 128.986)
     assert _row(inputs, ids["silent"][0])["dq_score"] == 5.0  # not in the run
 
 
@@ -241,9 +241,9 @@ def test_sector_reference_in_another_reporting_currency(world):
     inputs = _gather(url, brand_id)
     row = _row(inputs, ids["responder"][0])
     assert inputs.currency == "EUR"
-    # the factor's basis (USD 2021) is exchanged at 2021 (0.8455 EUR per USD), then inflated
-    # with the euro HICP (107.8 in 2021, 128.8 in 2025): one USD 2021 is 1.01021 EUR 2025
-    assert row["sector_intensity"] == pytest.approx(0.406 / (0.8455 * 128.8 / 107.8))
+    # the factor's basis (USD 2021) is exchanged at 2021 (0.84530854 EUR per USD), then inflated
+    # with the euro HICP (107.8 in 2021, 128.8 in 2025): one USD 2021 is 1.00998 EUR 2025
+    assert row["sector_intensity"] == pytest.approx(0.406 / (0.84530854 * 128.8 / 107.8))
     assert row["spend"] == pytest.approx(2 * 885.0)  # 7180 CNY = 885 EUR, plus 885 EUR
     assert row["revenue"] == pytest.approx(8850.0)
 

@@ -15,20 +15,23 @@ from spend_factors.activity import DATA_DIR
 
 
 def test_china_grid_2022_one_mwh():
+    # MEE/NBS national average electricity CO2 factor for data year 2022: 0.5366 kgCO2/kWh
     r = activity_emissions(1, "MWh", "electricity_grid", region="CN", year=2022)
-    assert r.kg_co2e == pytest.approx(570.3)
+    assert r.kg_co2e == pytest.approx(536.6)
     assert r.year_applied == 2022
-    assert r.factor == pytest.approx(0.5703) and r.factor_unit == "kg CO2/kWh"
+    assert r.factor == pytest.approx(0.5366) and r.factor_unit == "kg CO2/kWh"
     assert "1 MWh = 1000 kWh" in r.conversions
     assert "Ministry of Ecology and Environment" in r.source
+    assert r.verified and not r.source.startswith("UNVERIFIED")
 
 
 def test_china_grid_other_years():
+    # one series (MEE/NBS) labelled by data year: 2021 is 0.5568, 2023 is 0.5306
     assert activity_emissions(1000, "kWh", "electricity", "China", 2021).kg_co2e == pytest.approx(
-        581.0
+        556.8
     )
     assert activity_emissions(1000, "kWh", "electricity", "CN", 2023).kg_co2e == pytest.approx(
-        536.6
+        530.6
     )
 
 
@@ -60,7 +63,9 @@ def test_energy_units_and_tce():
 
 def test_other_grids():
     assert activity_emissions(1, "MWh", "electricity", "UK", 2024).kg_co2e == pytest.approx(207.05)
-    assert activity_emissions(1, "MWh", "electricity", "US", 2022).kg_co2e == pytest.approx(373.4)
+    # eGRID2022 U.S. total output rate 823.1 lb CO2/MWh at 0.45359237 kg/lb
+    us = activity_emissions(1, "MWh", "electricity", "US", 2022)
+    assert us.kg_co2e == pytest.approx(823.1 * 0.45359237, rel=1e-6)
     assert activity_emissions(1, "MWh", "electricity", "EU", 2022).kg_co2e > 0
     assert activity_emissions(1, "MWh", "electricity", "JP", 2023).year_applied == 2022
 
@@ -81,9 +86,21 @@ def test_unknown_activity_and_region():
         activity_emissions(1, "kWh", "electricity", "Atlantis")
 
 
+def test_unverified_factor_is_marked_in_the_result():
+    r = activity_emissions(1, "MWh", "electricity", "UK", 2024)
+    assert not r.verified and r.unverified and r.to_dict()["unverified"] is True
+    assert r.source.startswith("UNVERIFIED") and "DESNZ" in r.source
+    assert "not checked against its publication" in r.note
+    assert r.source_url.startswith("https://www.gov.uk/")
+    cn = activity_emissions(1, "MWh", "electricity", "CN", 2023)
+    assert cn.verified and cn.to_dict()["unverified"] is False
+
+
 def test_activity_table_is_cited():
     table = pd.read_csv(DATA_DIR / "activity_factors.csv", keep_default_na=False)
-    assert (table["source"].str.contains("https://")).all()
+    assert (table["url"].str.startswith("https://")).all()
+    assert (table["source"].str.len() > 10).all()
+    assert set(table["verified"]) <= {"yes", "no"}
     assert set(table["gwp_set"]) != {""}
     assert {
         "electricity_grid",

@@ -33,6 +33,8 @@ def test_tables_cover_required_currencies_and_years_with_sources():
             years = set(table.loc[table["currency"] == cur, "year"])
             assert set(range(2015, 2026)) <= years, cur
         assert (table["source"].str.len() > 5).all()
+        assert (table["url"].str.startswith("https://")).all()
+        assert set(table["verified"]) <= {"yes", "no"}
     assert set(CURRENCIES) <= set(known_currencies())
 
 
@@ -44,6 +46,38 @@ def test_conversion_order_rate_then_deflator():
     expected = 1000.0 / t.per_usd[cny, y24] * t.index[usd, y21] / t.index[usd, y24]
     assert out[0] == pytest.approx(expected)
     assert desc.startswith("CNY→USD@2024 rate 7.1896; USD 2024→2021 deflator 0.")
+    # the CNY 2024 rate is not yet checked against G.5A: the description says so and cites it
+    assert "[UNVERIFIED: CNY 2024 exchange rate (FRB G.5A" in desc
+
+
+def test_verified_rows_give_an_unmarked_description():
+    # G.5A 2023: 7.0809 CNY per USD; BEA GDP deflator 2023 122.390, 2021 110.186 (2017=100)
+    out, desc = convert_money(7080.9, "CNY", 2023, "USD", 2021)
+    assert out[0] == pytest.approx(1000.0 * 110.186 / 122.390)
+    assert desc == "CNY→USD@2023 rate 7.0809; USD 2023→2021 deflator 0.9003"
+
+
+def test_describe_conversion_carries_the_unverified_sources():
+    from spend_factors.currency import describe_conversion
+
+    rec = describe_conversion("GBP", 2016, "USD", 2016)
+    assert rec["unverified"] is True
+    assert rec["unverified_sources"] == [
+        "GBP 2016 exchange rate (FRB G.5A, not checked: https://www.federalreserve.gov/releases/g5a/)"
+    ]
+    assert rec["how"].startswith("GBP→USD@2016 rate")
+    ok = describe_conversion("GBP", 2023, "USD", 2023)
+    assert ok["unverified"] is False and ok["unverified_sources"] == []
+    assert ok["multiplier"] == pytest.approx(1.2440)
+
+
+def test_tables_without_a_verified_column_mark_nothing():
+    from spend_factors.currency import RateTables
+
+    rates = pd.DataFrame({"currency": ["USD", "EUR"], "year": [2020, 2020], "per_usd": [1.0, 0.9]})
+    idx = pd.DataFrame({"currency": ["USD"], "year": [2020], "index": [100.0]})
+    out, desc = convert_money(9.0, "EUR", 2020, "USD", 2020, RateTables.from_frames(rates, idx))
+    assert out[0] == pytest.approx(10.0) and "UNVERIFIED" not in desc
 
 
 def test_no_conversion_needed_is_recorded():
