@@ -98,6 +98,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Enter a three-letter ISO currency code such as CNY or USD.",
         "zh": "请填写三位 ISO 货币代码，例如 CNY 或 USD。",
     },
+    "unsupported_currency": {
+        "en": "The currency '{currency}' cannot be used for this question; use one of "
+        "{currencies}.",
+        "zh": "本题不支持货币“{currency}”，请使用以下币种之一：{currencies}。",
+    },
     "invalid_file": {
         "en": "The evidence file reference is not valid; please upload the file again.",
         "zh": "证明文件的引用无效，请重新上传。",
@@ -433,6 +438,12 @@ def _parse_currency_amount(question: Question, raw: Any) -> dict[str, str]:
     currency = raw.get("currency")
     if not isinstance(currency, str) or not _CURRENCY.match(currency.strip().upper()):
         raise _Invalid("invalid_currency")
+    if question.currencies and currency.strip().upper() not in question.currencies:
+        raise _Invalid(
+            "unsupported_currency",
+            currency=currency.strip().upper(),
+            currencies=", ".join(question.currencies),
+        )
     _bounds(question, float(amount))
     suffix = f" {currency.strip().upper()}"
     if amount >= MAX_MONEY_AMOUNT:  # comparisons need no context, so cannot overflow

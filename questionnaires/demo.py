@@ -4,6 +4,10 @@ Answers are generated deterministically from the seed, some as reported totals a
 activity data, so the review pages, disclosures and the footprint run have real content. A share
 of suppliers answer as climate leaders (verified, science-based targets, low intensity) and a
 share as improvers, so the demo brand's scoring run spreads over every band and grid row.
+
+The running 2025 campaign is sent on the newest shipped questionnaire (version 2), so its
+disclosures carry purchased spend and categories, and leaders their Scope 3 Category 1; the
+2024 pilot stays on version 1, as a campaign sent before version 2 existed would.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from questionnaires import campaigns, responses
-from questionnaires.publishing import install_shipped
+from questionnaires.publishing import install_shipped, newest_shipped
 from supplychain.config import Settings
 from supplychain.models import (
     Campaign,
@@ -37,8 +41,33 @@ RUNNING_PLAN = (
 )
 
 
-def demo_answers(rng: random.Random, supplier: Organization, year: int) -> dict:
-    """A complete, valid answer set; half report totals, half report activity data."""
+# What suppliers of each demo sector (their NAICS 2017 code) mainly buy: (category, share %).
+# "other" is a category without a NAICS code, so the footprint falls back to the own sector.
+PURCHASES = {
+    "326199": (("325211", 70), ("326112", 10)),
+    "325211": (("325110", 80),),
+    "334413": (("325199", 35), ("334419", 25), ("other", 20)),
+    "334418": (("334413", 45), ("334412", 25), ("334419", 15)),
+    "332119": (("331110", 65), ("332813", 15)),
+    "331110": (("other", 60), ("325180", 15)),
+    "331313": (("325180", 55), ("other", 25)),
+    "322211": (("322130", 75), ("325510", 5)),
+    "313210": (("313110", 70), ("325199", 10)),
+    "484121": (("333999", 30), ("541330", 10)),
+    "335929": (("331420", 55), ("325211", 20)),
+    "327211": (("325180", 40), ("327999", 30)),
+}
+
+
+def demo_answers(
+    rng: random.Random, supplier: Organization, year: int, *, version: int = 2
+) -> dict:
+    """A complete, valid answer set; half report totals, half report activity data.
+
+    ``version`` is the questionnaire version answered: version 2 adds purchases and asks for
+    Scope 3 Category 1 instead of all upstream Scope 3. Purchases are drawn from their own
+    generator, so the answers version 1 shares with version 2 are the same for both.
+    """
     revenue = round(rng.lognormvariate(17.5, 0.8), 2)
     answers = {
         "company_name": supplier.name,
@@ -84,7 +113,34 @@ def demo_answers(rng: random.Random, supplier: Organization, year: int) -> dict:
                 {"fuel": "diesel", "quantity": {"value": round(rng.uniform(1, 80), 1), "unit": "t"}}
             ],
         }
-    return answers | _profile(rng, revenue)
+    answers |= _profile(rng, revenue)
+    if version < 2:
+        return answers
+    cat1 = answers.pop("scope3_upstream_total", None)
+    answers["cat1_emissions_known"] = answers.pop("scope3_known")
+    if cat1 is not None:
+        answers["cat1_emissions_total"] = cat1
+    return answers | _purchases(supplier, year, revenue)
+
+
+def _purchases(supplier: Organization, year: int, revenue_cny: float) -> dict:
+    """Purchased goods and services: 45–75 % of revenue, in USD for suppliers outside China.
+
+    The USD figure uses a round 7 CNY per USD: demo data, not a conversion anyone relies on.
+    """
+    rng = random.Random(f"purchases:{supplier.name}:{year}")
+    amount = revenue_cny * rng.uniform(0.45, 0.75)
+    currency = "CNY"
+    if supplier.country not in (None, "CN"):
+        amount, currency = amount / 7.0, "USD"
+    categories = PURCHASES.get(supplier.sector_code or "", (("332999", 60),))
+    return {
+        "purchased_spend": {"amount": f"{amount:.2f}", "currency": currency},
+        "purchased_categories": [
+            {"category": code, "share_pct": share} for code, share in categories
+        ],
+        "data_source_purchases": rng.choice(["audited_accounts", "management_accounts"]),
+    }
 
 
 def _profile(rng: random.Random, revenue: float) -> dict:
@@ -200,7 +256,12 @@ def _drive(
     if status == "opened":
         return
     response = responses.start_response(session, invitation, user_id=None)
-    answers = demo_answers(rng, invitation.supplier, invitation.campaign.reporting_year)
+    answers = demo_answers(
+        rng,
+        invitation.supplier,
+        invitation.campaign.reporting_year,
+        version=invitation.campaign.questionnaire_version.version,
+    )
     if status == "in_progress":
         partial = {k: answers[k] for k in list(answers)[:8]}
         responses.save_answers(session, response, partial, expected_lock=1, user_id=None)
@@ -233,13 +294,13 @@ def load_campaigns(
 ):
     """Create and drive the demo campaigns in the caller's transaction."""
     rng = random.Random(seed + 1)
-    version = install_shipped(session)[0]
+    first = install_shipped(session)[0]
     today = date.today()
     running = campaigns.create_campaign(
         session,
         brand_id=brand.id,
         name="2025 供应商气候信息披露 / Supplier climate disclosure 2025",
-        questionnaire_version=version,
+        questionnaire_version=newest_shipped(session),
         reporting_year=2025,
         deadline=today + timedelta(days=21),
         supplier_filter=campaigns.SupplierFilter(tiers=[1]),
@@ -253,7 +314,7 @@ def load_campaigns(
     others = [i for i in invitations if i is not contact]
     for invitation, status in zip(others, RUNNING_PLAN, strict=False):
         _drive(session, settings, invitation, status, rng)
-    _late_pilot(session, settings, brand, version, rng, base_url)
+    _late_pilot(session, settings, brand, first, rng, base_url)
     session.flush()
     return running
 

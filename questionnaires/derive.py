@@ -12,6 +12,7 @@ shared separately through :mod:`questionnaires.units`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -50,6 +51,12 @@ class DerivedDisclosure:
 
     Emissions are kg CO2e; ``allocation_share`` and ``renewable_electricity_share`` are
     fractions (0–1); ``allocation_uncertainty_pct`` stays in percent (±%).
+    ``scope3_upstream_kg`` is what the footprint reads as the supplier's purchased goods and
+    services; ``scope3_upstream_boundary`` says what was asked: ``category_1`` (Scope 3
+    Category 1 only) or ``upstream`` (version 1: all upstream categories the supplier chose).
+    ``purchased_spend`` is in ``purchased_currency`` for the reporting year; each of
+    ``purchased_categories`` is ``{"naics": code, "share": 0–1}``, largest first, and
+    ``purchased_naics`` is the largest one's code.
     """
 
     questionnaire_key: str
@@ -65,9 +72,14 @@ class DerivedDisclosure:
     scope2_location_kg: float | None = None
     scope2_market_kg: float | None = None
     scope3_upstream_kg: float | None = None
+    scope3_upstream_boundary: str | None = None
     revenue: Decimal | None = None
     revenue_currency: str | None = None
     revenue_year: int | None = None
+    purchased_spend: Decimal | None = None
+    purchased_currency: str | None = None
+    purchased_naics: str | None = None
+    purchased_categories: list[dict[str, Any]] = field(default_factory=list)
     employees: int | None = None
     allocation_share: float | None = None
     allocation_method: str | None = None
@@ -88,8 +100,9 @@ class DerivedDisclosure:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``revenue`` as a decimal string)."""
         out = asdict(self)
-        if self.revenue is not None:
-            out["revenue"] = format(self.revenue, "f")
+        for name in ("revenue", "purchased_spend"):
+            if getattr(self, name) is not None:
+                out[name] = format(getattr(self, name), "f")
         return out
 
     def details_dict(self) -> dict[str, Any]:
@@ -124,6 +137,8 @@ def _factor_entry(result: Any, question: str, row: int | None) -> dict[str, Any]
         "factor": get("factor", "factor_value"),
         "unit": get("factor_unit", "unit"),
         "source": get("source"),
+        "verified": get("verified"),
+        "source_url": get("source_url"),
         "dq_score": get("dq_score"),
         "quantity": get("quantity"),
         "quantity_unit": get("unit"),
@@ -216,7 +231,7 @@ def derive_disclosure(
     simple("allocation_share", "allocation_share", lambda v: float(v) / 100.0)
     simple("renewable_electricity_share", "renewable_electricity_share", lambda v: float(v) / 100.0)
     simple("sbti_status", "sbti_status")
-    simple("scope3_upstream_kg", "scope3_upstream", lambda v: float(v["value"]))
+    _derive_upstream(ctx, out)
 
     revenue_q, revenue = ctx.tagged("revenue")
     if revenue is not None:
@@ -230,6 +245,8 @@ def derive_disclosure(
             **ctx.reported(*ctx.tagged("reporting_year")),
             "note": "revenue year is the reporting year",
         }
+
+    _derive_purchases(ctx, out)
 
     for attr, prefix in _GROUPS.items():
         group: dict[str, Any] = {}
@@ -263,6 +280,106 @@ def derive_disclosure(
 
     _derive_emissions(ctx, out, emissions_fn)
     return out
+
+
+def _derive_upstream(ctx: _Context, out: DerivedDisclosure) -> None:
+    """Upstream Scope 3: Category 1 where the form asks for it, else all upstream (version 1).
+
+    The footprint fills a reporting supplier's upstream gap from this figure as purchased
+    goods and services, so which of the two was asked is recorded with it.
+    """
+    if ctx.definition.questions_tagged("scope3_purchased_goods"):
+        tag, boundary = "scope3_purchased_goods", "category_1"
+    else:
+        tag, boundary = "scope3_upstream", "upstream"
+    question, value = ctx.tagged(tag)
+    out.scope3_upstream_kg = None if value is None else float(_scalar(value))
+    out.provenance["scope3_upstream_kg"] = ctx.reported(question, value)
+    entry = ctx.reported(question, value)
+    entry.pop("entered", None)
+    if value is not None:
+        out.scope3_upstream_boundary = boundary
+        entry["note"] = (
+            "Scope 3 Category 1 (purchased goods and services) only"
+            if boundary == "category_1"
+            else "upstream Scope 3 as reported: may include categories other than Category 1"
+        )
+    out.provenance["scope3_upstream_boundary"] = entry
+
+
+_NAICS = re.compile(r"^\d{2,6}$")
+
+
+def _derive_purchases(ctx: _Context, out: DerivedDisclosure) -> None:
+    """Purchased spend (reporting year, as entered) and its categories, largest first."""
+    prov = out.provenance
+    spend_q, spend = ctx.tagged("purchased_spend")
+    if spend is not None:
+        out.purchased_spend = Decimal(spend["amount"])
+        out.purchased_currency = spend["currency"]
+    for attr in ("purchased_spend", "purchased_currency"):
+        prov[attr] = ctx.reported(spend_q, spend)
+    if spend is not None:
+        prov["purchased_spend"]["year"] = out.reporting_year
+        prov["purchased_spend"]["note"] = (
+            "purchased goods and services (Scope 3 Category 1 boundary) of the reporting year"
+        )
+        if (
+            out.revenue is not None
+            and out.revenue_currency == out.purchased_currency
+            and out.purchased_spend > out.revenue
+        ):
+            out.warnings.append(
+                f"purchased spend {out.purchased_spend:,.2f} {out.purchased_currency} is more "
+                f"than the revenue {out.revenue:,.2f} {out.revenue_currency}; check both figures"
+            )
+    _derive_categories(ctx, out)
+
+
+def _derive_categories(ctx: _Context, out: DerivedDisclosure) -> None:
+    """Shares per purchased category (repeated rows add up); the largest is the main sector.
+
+    Ties go to the row entered first. A category without a NAICS code (``other``) keeps its
+    share in the provenance but never becomes ``purchased_naics``.
+    """
+    prov = out.provenance
+    table_q, rows = ctx.tagged("purchased_categories")
+    shares: dict[str, float] = {}
+    first_row: dict[str, int] = {}
+    for index, row in enumerate(rows or []):
+        if "category" in row and "share_pct" in row:
+            shares[row["category"]] = shares.get(row["category"], 0.0) + float(row["share_pct"])
+            first_row.setdefault(row["category"], index)
+    ranked = sorted(shares, key=lambda c: (-shares[c], first_row[c]))
+    out.purchased_categories = [
+        {"naics": c, "share": shares[c] / 100.0} for c in ranked if _NAICS.match(c)
+    ]
+    prov["purchased_categories"] = ctx.reported(table_q, rows)
+    if not ranked:
+        prov["purchased_naics"] = ctx.reported(table_q, None)
+        return
+    prov["purchased_categories"]["unlisted_share"] = (
+        sum(shares[c] for c in ranked if not _NAICS.match(c)) / 100.0
+    )
+    main = ranked[0]
+    prov["purchased_naics"] = {
+        "method": "largest-purchased-category",
+        "question": table_q.key,
+        "row": first_row[main],
+        "share": shares[main] / 100.0,
+        **ctx.ref,
+    }
+    if _NAICS.match(main):
+        out.purchased_naics = main
+        return
+    prov["purchased_naics"]["note"] = (
+        f"the largest category ({main!r}) has no NAICS code; the footprint uses the "
+        "supplier's own sector"
+    )
+    out.warnings.append(
+        f"purchased_naics not set: the largest purchased category is {main!r}, "
+        "which has no NAICS code"
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ import yaml
 from marshmallow import ValidationError
 
 from .model import Condition, Question, QuestionnaireDefinition
-from .schema import ACTIVITY_TABLE_COLUMNS, DefinitionSchema
+from .schema import FIELD_TYPES, TABLE_COLUMNS, DefinitionSchema
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 
@@ -102,19 +102,7 @@ def check_definition(definition: QuestionnaireDefinition) -> list[str]:
                     seen.keys() | siblings,
                     column.key,
                 )
-    for question in definition.questions():
-        needed = ACTIVITY_TABLE_COLUMNS.get(question.tags.disclosure_field or "")
-        if needed is None:
-            continue
-        if question.type != "table":
-            problems.append(
-                f"question {question.key!r}: {question.tags.disclosure_field} "
-                "must be tagged on a table question"
-            )
-            continue
-        missing = [c for c in needed if c not in {col.key for col in question.columns}]
-        if missing:
-            problems.append(f"question {question.key!r}: activity table needs column(s) {missing}")
+    problems += _check_tagged_shapes(definition)
     if not problems:
         problems += _check_cycles(definition)
     carry = definition.carry_over
@@ -127,6 +115,34 @@ def check_definition(definition: QuestionnaireDefinition) -> list[str]:
         for old, new in carry.map.items():
             if new not in seen:
                 problems.append(f"carry_over: map {old!r} -> unknown question {new!r}")
+    return problems
+
+
+def _check_tagged_shapes(definition: QuestionnaireDefinition) -> list[str]:
+    """Questions feeding fields that derivation reads by shape have that shape."""
+    problems = []
+    for question in definition.questions():
+        tag = question.tags.disclosure_field or ""
+        wanted = FIELD_TYPES.get(tag)
+        if wanted is not None and question.type != wanted:
+            problems.append(
+                f"question {question.key!r}: {tag} must be tagged on a {wanted} question, "
+                f"not {question.type}"
+            )
+            continue
+        if wanted == "number" and question.dimension != ("emissions",):
+            problems.append(f"question {question.key!r}: {tag} needs dimension: emissions")
+            continue
+        needed = TABLE_COLUMNS.get(tag)
+        if needed is None:
+            continue
+        if question.type != "table":
+            problems.append(f"question {question.key!r}: {tag} must be tagged on a table question")
+            continue
+        missing = [c for c in needed if c not in {col.key for col in question.columns}]
+        if missing:
+            kind = "activity table" if tag.startswith("activity_") else f"{tag} table"
+            problems.append(f"question {question.key!r}: {kind} needs column(s) {missing}")
     return problems
 
 

@@ -204,6 +204,8 @@ class Question:
     max_rows: int | None = None
     rules: Rules = field(default_factory=Rules)
     tags: Tags = field(default_factory=Tags)
+    #: ISO 4217 codes a ``currency_amount`` accepts; empty means any three-letter code.
+    currencies: tuple[str, ...] = ()
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -232,6 +234,8 @@ class Question:
             out["dimension"] = (
                 self.dimension[0] if len(self.dimension) == 1 else list(self.dimension)
             )
+        if self.currencies:
+            out["currencies"] = list(self.currencies)
         if self.choices:
             out["choices"] = [c.to_dict() for c in self.choices]
         if self.columns:

@@ -29,6 +29,20 @@ def _validated(definition: dict[str, Any]) -> dict[str, Any]:
     return load_definition(definition).to_dict()
 
 
+def _numbered(definition: dict[str, Any], number: int) -> dict[str, Any]:
+    """The definition as version ``number`` of its questionnaire.
+
+    A ``carry_over`` from a version not below ``number`` names a version this questionnaire
+    does not have (e.g. a brand's copy of shipped version 2 starts at version 1), and would
+    make the stored definition invalid, so it is left out.
+    """
+    numbered = {**definition, "version": number}
+    carry = numbered.get("carry_over")
+    if carry is not None and carry.get("from_version", 0) >= number:
+        del numbered["carry_over"]
+    return numbered
+
+
 def create_draft(
     session: Session, definition: dict[str, Any], *, owner_id: int | None = None
 ) -> QuestionnaireVersion:
@@ -54,7 +68,7 @@ def create_draft(
         questionnaire_id=questionnaire.id,
         version=number,
         status=VersionStatus.DRAFT,
-        definition={**definition, "version": number},
+        definition=_numbered(definition, number),
     )
     session.add(version)
     session.flush()
@@ -68,7 +82,7 @@ def update_draft(
         raise VersionFrozen(
             f"version {version.version} is published and frozen; create a new version to change it"
         )
-    version.definition = {**_validated(definition), "version": version.version}
+    version.definition = _numbered(_validated(definition), version.version)
     session.flush()
     return version
 
@@ -84,25 +98,49 @@ def publish(session: Session, version: QuestionnaireVersion) -> QuestionnaireVer
 
 
 def install_shipped(session: Session) -> list[QuestionnaireVersion]:
-    """Publish each shipped questionnaire once (idempotent; checksum decides)."""
+    """Publish each shipped questionnaire version once (idempotent; checksum decides).
+
+    Returned oldest version first per questionnaire, so ``[0]`` is version 1 and the last of a
+    key is its newest, the one new campaigns default to (see :func:`newest_shipped`). A file
+    whose content is already published under any version number is reused, so installing
+    version 1 next to an installed version 2 never publishes a copy of version 1.
+    """
     from questionnaires import load_definition, shipped_definitions
 
+    loaded = sorted(
+        (load_definition(path) for path in shipped_definitions()),
+        key=lambda d: (d.key, d.version),
+    )
     installed = []
-    for path in shipped_definitions():
-        definition = load_definition(path).to_dict()
+    for definition in (d.to_dict() for d in loaded):
         existing = session.scalars(
             select(QuestionnaireVersion)
             .join(Questionnaire)
-            .where(Questionnaire.key == definition["key"], Questionnaire.owner_id.is_(None))
-            .order_by(QuestionnaireVersion.version.desc())
-        ).first()
-        if existing is not None and existing.definition_sha256 == definition_checksum(
-            {**definition, "version": existing.version}
-        ):
-            installed.append(existing)
-            continue
-        installed.append(publish(session, create_draft(session, definition)))
+            .where(
+                Questionnaire.key == definition["key"],
+                Questionnaire.owner_id.is_(None),
+                QuestionnaireVersion.status == VersionStatus.PUBLISHED,
+            )
+            .order_by(QuestionnaireVersion.version)
+        ).all()
+        same = next(
+            (
+                v
+                for v in existing
+                if v.definition_sha256 == definition_checksum({**definition, "version": v.version})
+            ),
+            None,
+        )
+        installed.append(same or publish(session, create_draft(session, definition)))
     return installed
+
+
+def newest_shipped(session: Session, key: str = "supplier_climate_disclosure"):
+    """The newest installed version of a shipped questionnaire: the default for new campaigns."""
+    versions = [v for v in install_shipped(session) if v.questionnaire.key == key]
+    if not versions:
+        raise LookupError(f"no shipped questionnaire {key!r}")
+    return max(versions, key=lambda v: v.version)
 
 
 _LOADED: dict[str, object] = {}

@@ -60,6 +60,7 @@ RULE_TYPES: dict[str, tuple[str, ...]] = {
     "max_files": ("file",),
     "sum_of_rows": ("table",),
 }
+_CURRENCY_CODE = validate.Regexp(r"^[A-Z]{3}$", error="must be a three-letter ISO 4217 code")
 
 MATURITY_DIMENSIONS = (
     "governance",
@@ -99,12 +100,23 @@ DISCLOSURE_FIELDS = frozenset(
         "product_footprints",
         "reduction_initiatives",
         "activity_process_emissions",
+        "scope3_purchased_goods",
+        "purchased_spend",
+        "purchased_categories",
     }
 )
-#: Column keys that activity tables must have, because derivation reads them by key.
-ACTIVITY_TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+#: Column keys that tagged tables must have, because derivation reads them by key.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "activity_electricity": ("grid_region", "quantity"),
     "activity_fuels": ("fuel", "quantity"),
+    "purchased_categories": ("category", "share_pct"),
+}
+ACTIVITY_TABLE_COLUMNS = TABLE_COLUMNS  # the name before purchases were asked (issue 10)
+#: Question types that disclosure fields read by shape (derivation would misread any other).
+FIELD_TYPES: dict[str, str] = {
+    "purchased_spend": "currency_amount",
+    "purchased_categories": "table",
+    "scope3_purchased_goods": "number",
 }
 #: Families of disclosure fields collected into one dict of the disclosure.
 DISCLOSURE_FIELD_PREFIXES = ("verification_", "target_", "data_source_", "governance_")
@@ -304,6 +316,9 @@ class QuestionSchema(_Strict):
     unit = fields.String()
     units = fields.List(fields.String())
     dimension = fields.Raw()
+    currencies = fields.List(
+        fields.String(validate=_CURRENCY_CODE), validate=validate.Length(min=1)
+    )
     choices = fields.List(fields.Nested(ChoiceSchema))
     columns = fields.List(fields.Nested(lambda: QuestionSchema()))
     min_rows = fields.Integer(strict=True, validate=validate.Range(min=0))
@@ -331,6 +346,14 @@ class QuestionSchema(_Strict):
                 fail("choices", f"duplicate choice value(s) {dupes}")
         elif "choices" in data:
             fail("choices", f"choices are only allowed on choice questions, not {qtype}")
+        if "currencies" in data and qtype != "currency_amount":
+            fail("currencies", f"currencies are only allowed on currency_amount, not {qtype}")
+        codes = data.get("currencies") or []
+        if len(set(codes)) != len(codes):
+            fail(
+                "currencies",
+                f"duplicate currency code(s) {sorted({c for c in codes if codes.count(c) > 1})}",
+            )
         if qtype == "table":
             columns = data.get("columns") or []
             if not columns:
@@ -427,7 +450,7 @@ class QuestionSchema(_Strict):
             if isinstance(dimension, str)
             else tuple(dimension)
         )
-        for name in ("choices", "columns", "units"):
+        for name in ("choices", "columns", "units", "currencies"):
             data[name] = tuple(data.get(name, ()))
         data.setdefault("rules", Rules())
         data.setdefault("tags", Tags())

@@ -91,6 +91,12 @@ def _filter_options(db, brand_id: int) -> dict:
             QuestionnaireVersion.status == VersionStatus.PUBLISHED,
             or_(Questionnaire.owner_id.is_(None), Questionnaire.owner_id == brand_id),
         )
+        # the newest shipped version first: it is the form's pre-selected default
+        .order_by(
+            Questionnaire.owner_id.is_(None).desc(),
+            Questionnaire.key,
+            QuestionnaireVersion.version.desc(),
+        )
     ).all()
     return {"categories": categories, "countries": countries, "versions": versions}
 

@@ -1,6 +1,9 @@
-"""Answer sets shared by the questionnaire tests (complete and valid for the shipped v1)."""
+"""Answer sets shared by the questionnaire tests (complete and valid for the shipped v1;
+`v2_answers` builds the same for version 2)."""
 
 from __future__ import annotations
+
+import copy
 
 BASE_ANSWERS = {
     "company_name": "宁波某五金制品有限公司",
@@ -42,3 +45,25 @@ ACTIVITY = {
 }
 
 REF = {"response_id": 42, "submission": 1, "questionnaire_version": 1}
+
+# Version 2 asks for purchases and Scope 3 Category 1 (issue 10). BASE_ANSWERS minus the
+# version-1-only key, plus these, is a complete version 2 answer set.
+V1_ONLY = ("scope3_known",)
+PURCHASES = {
+    "purchased_spend": {"amount": "5,200,000.40", "currency": "cny"},
+    "purchased_categories": [
+        {"category": "331110", "share_pct": 40},
+        {"category": "332813", "share_pct": 25},
+        {"category": "other", "share_pct": 20},
+    ],
+    "cat1_emissions_known": False,
+    "data_source_purchases": "management_accounts",
+}
+
+
+def v2_answers(*parts: dict) -> dict:
+    """A version 2 answer set: the shared base and purchases, then ``parts`` (later win)."""
+    answers = {k: v for k, v in BASE_ANSWERS.items() if k not in V1_ONLY} | PURCHASES
+    for part in parts:
+        answers |= part
+    return copy.deepcopy(answers)

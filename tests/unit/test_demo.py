@@ -97,3 +97,34 @@ def test_demo_if_empty_scores_a_demo_loaded_before_scoring_existed(
     with unit_of_work(sqlite_url) as s:
         brand = s.scalars(select(Organization).where(Organization.slug == demo.DEMO_BRAND_SLUG))
         assert len(queries.latest_runs_by_year(s, brand.one().id)) == 2
+
+
+def test_demo_disclosures_of_the_running_campaign_carry_purchases(sqlite_url, tmp_path):
+    """The 2025 campaign runs on questionnaire version 2, so its accepted disclosures give the
+    footprint purchased spend (and leaders their Scope 3 Category 1) to fill the upstream gap;
+    the 2024 pilot stays on version 1, as a campaign sent before version 2 would."""
+    from questionnaires.demo import load_campaigns
+    from supplychain.config import load_settings
+    from supplychain.models import Campaign, Disclosure
+
+    settings = load_settings(instance_path=tmp_path / "instance", database_url=sqlite_url)
+    with unit_of_work(sqlite_url) as s:
+        demo.load(s, suppliers=60, seed=11)
+        brand = s.scalars(select(Organization).where(Organization.slug == demo.DEMO_BRAND_SLUG))
+        load_campaigns(s, settings, brand.one(), seed=11)
+    with unit_of_work(sqlite_url) as s:
+        versions = {
+            c.reporting_year: c.questionnaire_version.version for c in s.scalars(select(Campaign))
+        }
+        assert versions == {2025: 2, 2024: 1}
+        rows = s.scalars(select(Disclosure)).all()
+        current = [d for d in rows if d.reporting_year == 2025]
+        pilot = [d for d in rows if d.reporting_year == 2024]
+        assert len(current) == 14 and pilot
+        assert all(d.purchased_spend > 0 for d in current)
+        assert {d.purchased_currency for d in current} <= {"CNY", "USD"}
+        assert sum(d.purchased_naics is not None for d in current) >= len(current) // 2
+        cat1 = [d for d in current if d.scope3_upstream_kg is not None]
+        assert 0 < len(cat1) < len(current)
+        assert {d.details["scope3_upstream_boundary"] for d in cat1} == {"category_1"}
+        assert all(d.purchased_spend is None and d.purchased_naics is None for d in pilot)

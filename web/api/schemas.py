@@ -438,9 +438,30 @@ class DisclosureSchema(Schema):
     scope1_kg = _kg("Scope 1 emissions")
     scope2_location_kg = _kg("Scope 2 emissions, location-based")
     scope2_market_kg = _kg("Scope 2 emissions, market-based")
-    scope3_upstream_kg = _kg("upstream Scope 3 emissions")
+    scope3_upstream_kg = _kg(
+        "upstream Scope 3 emissions: Category 1 (purchased goods and services) when "
+        "`details.scope3_upstream_boundary` is `category_1`, all upstream categories the "
+        "supplier chose when it is `upstream` (questionnaire version 1)"
+    )
     revenue = fields.Nested(MoneySchema, allow_none=True)
     revenue_year = fields.Integer(allow_none=True)
+    purchased_spend = fields.Nested(
+        MoneySchema,
+        allow_none=True,
+        dump_only=True,
+        metadata={
+            "description": "spend on purchased goods and services (Scope 3 Category 1) in "
+            "the reporting year; null when not reported"
+        },
+    )
+    purchased_naics = fields.String(
+        allow_none=True,
+        dump_only=True,
+        metadata={
+            "description": "NAICS 2017 code of the largest purchased category; the other "
+            "categories and their shares are in `details.purchased_categories`"
+        },
+    )
     allocation_share = _decimal("share of the supplier's emissions allocated to this brand, 0..1")
     allocation_method = fields.String(allow_none=True)
     allocation_uncertainty_pct = _decimal("uncertainty of the allocation share, in per cent")
@@ -452,16 +473,24 @@ class DisclosureSchema(Schema):
 
     @pre_dump
     def _money_and_refs(self, disclosure: Any, **_kwargs: Any) -> Any:
-        """Revenue is stored as two columns; the API never shows an amount without currency."""
-        revenue = None
+        """Revenue and purchased spend are stored as two columns each; the API never shows an
+        amount without its currency."""
+        revenue = purchased = None
         if disclosure.revenue is not None:
             revenue = {"amount": disclosure.revenue, "currency": disclosure.revenue_currency}
+        if disclosure.purchased_spend is not None:
+            purchased = {
+                "amount": disclosure.purchased_spend,
+                "currency": disclosure.purchased_currency,
+            }
         submission_id = None
         if disclosure.submission_id is not None:
             session = object_session(disclosure)
             submission = session.get(ResponseSubmission, disclosure.submission_id)
             submission_id = submission.public_id if submission is not None else None
-        return Extended(disclosure, revenue=revenue, submission_id=submission_id)
+        return Extended(
+            disclosure, revenue=revenue, purchased_spend=purchased, submission_id=submission_id
+        )
 
 
 class DisclosurePageSchema(PageSchema):

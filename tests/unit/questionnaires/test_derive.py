@@ -74,10 +74,11 @@ def test_provenance_on_every_field(definition, totals_answers, activity_answers)
 def test_activity_data_matches_spend_factors(definition, activity_answers):
     d = derive_disclosure(definition, activity_answers, response_ref=REF)
     grid = activity_emissions(100_000, "kWh", "electricity_grid", region="CN", year=2023)
+    # MEE/NBS national average for data year 2023: 0.5306 kg CO2/kWh (issue 10, section 4).
     diesel = activity_emissions(10, "t", "diesel", year=2023)
     assert d.emissions_method == "activity"
     assert d.scope2_location_kg == pytest.approx(grid.kg_co2e, rel=1e-12)
-    assert d.scope2_location_kg == pytest.approx(100_000 * 0.5366, rel=1e-9)
+    assert d.scope2_location_kg == pytest.approx(100_000 * 0.5306, rel=1e-9)
     assert d.scope1_kg == pytest.approx(diesel.kg_co2e, rel=1e-12)
     prov = d.provenance["scope2_location_kg"]
     assert prov["method"] == "computed-from-activity"
@@ -85,7 +86,7 @@ def test_activity_data_matches_spend_factors(definition, activity_answers):
     assert prov["response_id"] == 42 and prov["submission"] == 1
     [factor] = prov["factors"]
     assert factor["activity"] == "electricity_grid" and factor["region"] == "CN"
-    assert factor["year"] == 2023 and factor["factor"] == pytest.approx(0.5366)
+    assert factor["year"] == 2023 and factor["factor"] == pytest.approx(0.5306)
     assert factor["kg_co2e"] == pytest.approx(grid.kg_co2e)
     assert "Ministry of Ecology and Environment" in factor["source"]
     assert d.provenance["scope1_kg"]["factors"][0]["activity"] == "diesel"
@@ -101,6 +102,7 @@ def test_activity_units_and_heat_and_process(definition, activity_answers):
     d = derive_disclosure(definition, activity_answers, response_ref=REF)
     heat = activity_emissions(100, "GJ", "purchased_heat", region="CN", year=2023)
     grid = activity_emissions(100_000, "kWh", "electricity_grid", region="CN", year=2023)
+    # MEE/NBS national average for data year 2023: 0.5306 kg CO2/kWh (issue 10, section 4).
     diesel = activity_emissions(10, "t", "diesel", year=2023)
     assert d.scope2_location_kg == pytest.approx(grid.kg_co2e + heat.kg_co2e, rel=1e-9)
     assert d.scope1_kg == pytest.approx(diesel.kg_co2e + 2000, rel=1e-9)

@@ -11,7 +11,7 @@ from tests.support import campaigns as cs
 
 @pytest.fixture(scope="module")
 def definition():
-    return load_shipped("supplier_climate_disclosure")
+    return load_shipped("supplier_climate_disclosure", 1)
 
 
 def _changes(definition, older: dict, newer: dict, locale: str = "en") -> dict[str, AnswerChange]:
