@@ -40,6 +40,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from supplychain.config import load_settings
 from supplychain.models import (
     Disclosure,
     FootprintNodeResult,
@@ -64,7 +65,6 @@ DATA_SOURCES = {
 }
 NO_RESPONSE_SOURCE = "statistical_average"
 NOT_IN_RUN_DQ = 5.0
-NAICS_SYSTEMS = {"NAICS", "NAICS2017", "NAICS 2017"}
 STARTER = ("starter", None, "purchaser")
 
 COLUMNS = [
@@ -286,18 +286,23 @@ def _ledger_codes(session: Session, brand_id: int, year: int) -> dict[int, str]:
         )
         .group_by(SpendLine.relationship_id, SpendLine.sector_code, SpendLine.sector_system)
     ):
-        if (system or "NAICS2017").upper() in NAICS_SYSTEMS:
+        if _is_naics2017(system):
             counts[rel_id][code] = counts[rel_id].get(code, 0) + int(lines)
     return {rel: max(sorted(c), key=c.get) for rel, c in counts.items() if c}
 
 
+def _is_naics2017(system: str | None) -> bool:
+    """Whether a stored sector system is NAICS 2017 (blank means the NAICS 2017 default)."""
+    import spend_factors
+
+    return spend_factors.normalise_sector_system(system or "NAICS2017") == "NAICS2017"
+
+
 def _sector_code(org: Organization, details: dict[str, Any], ledger_code: str | None):
     """The supplier's NAICS code: its organisation record, its disclosure, else its ledger."""
-    if org.sector_code and (org.sector_system or "NAICS2017").upper() in NAICS_SYSTEMS:
+    if org.sector_code and _is_naics2017(org.sector_system):
         return org.sector_code
-    if details.get("sector_code") and str(details.get("sector_code_system") or "").upper() in (
-        NAICS_SYSTEMS
-    ):
+    if details.get("sector_code") and _is_naics2017(details.get("sector_code_system") or "?"):
         return str(details["sector_code"])
     return ledger_code
 
@@ -310,7 +315,8 @@ def _factor_dataset(run: FootprintRun | None, warnings: list[str]):
         (run.dataset, run.dataset_version, run.price_basis) if run is not None else STARTER
     )
     try:
-        return spend_factors.load_dataset(name, version), basis
+        store = load_settings().factor_store_path
+        return spend_factors.load_dataset(name, version, store_root=store), basis
     except spend_factors.DatasetError as exc:
         warnings.append(
             f"factor dataset {name} {version} of the footprint run is not available ({exc}); "

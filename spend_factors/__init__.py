@@ -13,14 +13,17 @@ from .activity import (
     activity_emissions,
 )
 from .classification import METHODS as CLASSIFICATION_METHODS
+from .classification import SECTOR_SYSTEM_LABELS, normalise_sector_system
 from .currency import (
     ConversionError,
     UnknownCurrencyError,
     YearNotCoveredError,
     convert_money,
+    describe_conversion,
     known_currencies,
 )
 from .datasets import (
+    MARGIN_OPTIONS,
     DatasetError,
     DatasetExistsError,
     DatasetMetadata,
@@ -32,6 +35,8 @@ from .datasets import (
     import_dataset,
     list_datasets,
     load_dataset,
+    margins_label,
+    margins_option,
     resolve_store_root,
     starter_dataset,
 )
@@ -63,7 +68,9 @@ __all__ = [
     "FactorStore",
     "ImportReport",
     "LedgerError",
+    "MARGIN_OPTIONS",
     "RowProblem",
+    "SECTOR_SYSTEM_LABELS",
     "UNCERTAINTY_BY_DQ",
     "UnitError",
     "UnitMismatchError",
@@ -75,13 +82,17 @@ __all__ = [
     "activity_emissions",
     "convert",
     "convert_money",
+    "describe_conversion",
     "dimension_of",
     "estimate",
     "import_dataset",
     "known_currencies",
     "list_datasets",
     "load_dataset",
+    "margins_label",
+    "margins_option",
     "neutralise_formulas",
+    "normalise_sector_system",
     "read_ledger",
     "resolve_store_root",
     "starter_dataset",

@@ -3,6 +3,10 @@
 ``factors`` manages the file-based factor store (import, list, show); ``spend estimate`` turns
 a ledger file into an estimate file, with no database involved. Errors exit non-zero with the
 full list of row problems.
+
+The factor store is ``--store``, else the root a host command put in ``ctx.meta[STORE_KEY]``
+(the ``supplychain`` command puts its settings' store there), else ``$FACTOR_STORE``, else
+``./instance/factors``.
 """
 
 from __future__ import annotations
@@ -14,27 +18,85 @@ import click
 from .currency import ConversionError
 from .datasets import (
     FORMATS,
+    MARGIN_OPTIONS,
     DatasetError,
     import_dataset,
     list_datasets,
     load_dataset,
+    margins_label,
+    margins_option,
     resolve_store_root,
 )
 from .estimate import estimate
 from .ledger import LedgerError, read_ledger, write_csv
 
-__all__ = ["factors", "spend"]
+__all__ = [
+    "STORE_KEY",
+    "factors",
+    "margins_options",
+    "resolve_margins_flags",
+    "spend",
+    "store_option",
+]
 
 _PROGRESS_MIN_ROWS = 100_000
+STORE_KEY = "spend_factors.store_root"
 
 
-def _store_option(func):
+def _default_store(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """``--store`` if given, else the host command's store, else the library default."""
+    if value is not None:
+        return value
+    return resolve_store_root(ctx.meta.get(STORE_KEY))
+
+
+def store_option(func):
+    """``--store DIR``; when absent, the host command's store (``ctx.meta[STORE_KEY]``)."""
     return click.option(
         "--store",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Factor store folder (default: $FACTOR_STORE, else ./instance/factors).",
+        callback=_default_store,
+        help="Factor store folder (default: the installation's store; standalone: "
+        "$FACTOR_STORE, else ./instance/factors).",
     )(func)
+
+
+def margins_options(func):
+    """``--margins include|exclude`` and its deprecated alias ``--price-basis``."""
+    func = click.option(
+        "--price-basis",
+        "price_basis",
+        type=click.Choice(["purchaser", "producer"]),
+        default=None,
+        help="Deprecated alias of --margins: purchaser = include, producer = exclude.",
+    )(func)
+    return click.option(
+        "--margins",
+        type=click.Choice(MARGIN_OPTIONS),
+        default=None,
+        help="Factor boundary: include (default; cradle to the point of sale: production plus "
+        "transport, wholesale and retail margins) or exclude (cradle to the point of "
+        "production; both are per purchaser-price dollar for EPA).",
+    )(func)
+
+
+def resolve_margins_flags(margins: str | None, price_basis: str | None) -> str:
+    """The margins option from the two flags; the old one prints what it now means."""
+    if price_basis is None:
+        return margins_option(margins)
+    mapped = margins_option(price_basis)
+    click.echo(
+        f"warning: --price-basis is deprecated; --price-basis {price_basis} means "
+        f"--margins {mapped} (factors {margins_label(mapped)}; the EPA factors are per "
+        "purchaser-price dollar either way)",
+        err=True,
+    )
+    if margins is not None and margins != mapped:
+        raise click.UsageError(
+            f"--price-basis {price_basis} (= --margins {mapped}) contradicts --margins {margins}"
+        )
+    return mapped
 
 
 @click.group("factors")
@@ -54,7 +116,7 @@ def factors() -> None:
     metavar="KEY=VALUE",
     help="Override a metadata field (publisher, licence, gwp_set, source_url, ...).",
 )
-@_store_option
+@store_option
 def import_cmd(
     file: Path,
     fmt: str,
@@ -96,10 +158,10 @@ def import_cmd(
 
 
 @factors.command("list")
-@_store_option
+@store_option
 def list_cmd(store: Path | None) -> None:
     """List the built-in starter set and every imported dataset version."""
-    click.echo(f"Factor store: {resolve_store_root(store)}")
+    click.echo(f"Factor store: {store}")
     try:
         items = list_datasets(store)
     except DatasetError as exc:
@@ -120,7 +182,7 @@ def list_cmd(store: Path | None) -> None:
 @click.argument("dataset")
 @click.argument("code")
 @click.option("--version", default=None, help="Dataset version (default: latest).")
-@_store_option
+@store_option
 def show_cmd(dataset: str, code: str, version: str | None, store: Path | None) -> None:
     """Show one factor CODE of DATASET with its provenance."""
     try:
@@ -131,12 +193,12 @@ def show_cmd(dataset: str, code: str, version: str | None, store: Path | None) -
     m = ds.metadata
     click.echo(f"{row['code']}  {row['title']}")
     click.echo(f"  dataset:          {m.name} {m.version} ({m.classification})")
-    for basis in ("purchaser", "producer"):
-        value = row[f"{basis}_factor"]
-        if basis in m.price_bases and value == value:
-            click.echo(f"  {basis + ' price:':<17} {value:g} {m.factor_unit(basis)}")
+    for option in MARGIN_OPTIONS:
+        value = row[ds.factor_column(option)] if option in m.margins else float("nan")
+        if value == value:
+            click.echo(f"  {margins_label(option) + ':':<17} {value:g} {m.factor_unit(option)}")
     if row.get("margin") == row.get("margin"):
-        click.echo(f"  margins:          {row['margin']:g}")
+        click.echo(f"  of which margins: {row['margin']:g}")
     if row.get("reference_code"):
         click.echo(f"  reference code:   {row['reference_code']}")
     if row.get("flags"):
@@ -161,12 +223,7 @@ def spend() -> None:
     required=True,
     help="Output CSV (input columns + kg_co2e + provenance).",
 )
-@click.option(
-    "--price-basis",
-    type=click.Choice(["purchaser", "producer"]),
-    default="purchaser",
-    show_default=True,
-)
+@margins_options
 @click.option("--by-supplier", is_flag=True, help="Also write a per-supplier summary CSV.")
 @click.option(
     "--summary-out",
@@ -182,13 +239,14 @@ def spend() -> None:
     help="Classification confidence below which lines go to review.",
 )
 @click.option("--encoding", default=None, help="Ledger encoding (default: detect).")
-@_store_option
+@store_option
 def estimate_cmd(
     ledger: Path,
     dataset: str,
     version: str | None,
     out: Path,
-    price_basis: str,
+    margins: str | None,
+    price_basis: str | None,
     by_supplier: bool,
     summary_out: Path | None,
     review_threshold: float,
@@ -196,13 +254,17 @@ def estimate_cmd(
     store: Path | None,
 ) -> None:
     """Estimate kg CO2e for every line of LEDGER (CSV or XLSX) and write OUT."""
+    option = resolve_margins_flags(margins, price_basis)
     try:
         ds = load_dataset(dataset, version, store_root=store)
         click.echo(f"Reading {ledger} ...", err=True)
         lines = read_ledger(ledger, encoding=encoding)
         click.echo(f"Read {len(lines):,} lines (encoding {lines.attrs.get('encoding')}).", err=True)
-        click.echo(f"Estimating with {ds.name} {ds.version} at {price_basis} prices ...", err=True)
-        result = estimate(lines, ds, price_basis=price_basis, review_threshold=review_threshold)
+        click.echo(
+            f"Estimating with {ds.name} {ds.version}, factors {margins_label(option)} ...",
+            err=True,
+        )
+        result = estimate(lines, ds, margins=option, review_threshold=review_threshold)
     except LedgerError as exc:
         raise click.ClickException(f"invalid ledger {ledger}\n{exc}") from exc
     except (DatasetError, ConversionError) as exc:
@@ -219,7 +281,7 @@ def estimate_cmd(
     click.echo(
         f"Wrote {out}: {n:,} lines, {int(s['estimated']):,} estimated, "
         f"{int(s['needs_review']):,} need review; total {s['kg_co2e']:,.1f} kg CO2e "
-        f"({ds.name} {ds.version}, {price_basis} prices)"
+        f"({ds.name} {ds.version}, factors {margins_label(option)})"
     )
     if by_supplier:
         target = summary_out or out.with_name(f"{out.stem}_by_supplier.csv")

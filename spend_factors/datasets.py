@@ -1,8 +1,8 @@
 """Factor datasets: metadata, the built-in starter set, importers and the file-based store.
 
 A dataset is a named, versioned table of spend-based factors (kg CO2e per currency unit at a
-price year, for purchaser and/or producer prices) plus the metadata a disclosure needs to cite
-it. Several datasets and versions live side by side in a folder tree (no database)::
+price year, with and/or without trade and transport margins) plus the metadata a disclosure
+needs to cite it. Several datasets and versions live side by side in a folder tree (no database)::
 
     <store root>/<name>/<version>/metadata.json
     <store root>/<name>/<version>/factors.csv
@@ -42,6 +42,9 @@ __all__ = [
     "FactorImportError",
     "STARTER_NAME",
     "FORMATS",
+    "MARGIN_OPTIONS",
+    "margins_label",
+    "margins_option",
     "resolve_store_root",
     "starter_dataset",
     "load_dataset",
@@ -54,7 +57,23 @@ __all__ = [
 DATA_DIR = Path(__file__).parent / "data"
 STARTER_NAME = "starter"
 FORMATS = ("useeio-csv", "generic-csv")
+# Stored factor columns keep their historical names: ``purchaser_factor`` holds the factor
+# *with* margins and ``producer_factor`` the factor *without* margins. For the EPA set both are
+# kg CO2e per purchaser-price dollar; "without margins" moves the boundary, not the price basis.
 PRICE_BASES = ("purchaser", "producer")
+MARGIN_OPTIONS = ("include", "exclude")
+_MARGIN_COLUMNS = {"include": "purchaser_factor", "exclude": "producer_factor"}
+_MARGIN_WORDS = {
+    "include": "include",
+    "exclude": "exclude",
+    "with": "include",
+    "without": "exclude",
+    "withmargins": "include",
+    "withoutmargins": "exclude",
+    # the old price-basis words, still found in stored runs and metadata.json files
+    "purchaser": "include",
+    "producer": "exclude",
+}
 FACTOR_COLUMNS = [
     "code",
     "title",
@@ -65,6 +84,8 @@ FACTOR_COLUMNS = [
     "source",
     "flags",
 ]
+_EPA_FORMATS = ("useeio-csv", "starter")
+_SPEND_PRICE_BASES = ("", "purchaser", "basic", "producer")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 
 
@@ -84,6 +105,31 @@ class FactorImportError(DatasetError, ValueError):
     """A factor file that cannot be imported (wrong layout, bad numbers, duplicate codes)."""
 
 
+def margins_option(value: str | None) -> str:
+    """``"include"`` or ``"exclude"``: whether the factor's boundary includes trade margins.
+
+    Accepts the new words, ``with``/``without`` and the old price-basis words
+    (``purchaser`` -> include, ``producer`` -> exclude) so stored runs keep reading; blank means
+    the default, ``include``. The old words are mapped silently here; callers that take them
+    as user input warn themselves.
+    """
+    if value is None or not str(value).strip():
+        return "include"
+    key = re.sub(r"[\s_-]+", "", str(value)).lower()
+    try:
+        return _MARGIN_WORDS[key]
+    except KeyError:
+        raise ValueError(
+            f"margins must be 'include' or 'exclude' (old price basis 'purchaser' or "
+            f"'producer'), not {value!r}"
+        ) from None
+
+
+def margins_label(value: str | None) -> str:
+    """Human label of a margins option (old price-basis words accepted), for pages and logs."""
+    return "with margins" if margins_option(value) == "include" else "without margins"
+
+
 @dataclass
 class DatasetMetadata:
     """Everything needed to cite a factor dataset next to a result."""
@@ -95,7 +141,12 @@ class DatasetMetadata:
     currency: str = "USD"
     price_year: int = 2021
     unit: str = "kg CO2e/USD"
+    # which stored factor columns the dataset fills: "purchaser" = with margins, "producer" =
+    # without margins (historical names, kept so existing stores read unchanged)
     price_bases: list[str] = field(default_factory=lambda: list(PRICE_BASES))
+    # price basis of the money in the factor's denominator ("purchaser" for EPA: the published
+    # Unit is "kg CO2e/2021 USD, purchaser price"); "" when the publisher does not say
+    spend_price_basis: str = ""
     classification: str = "NAICS 2017"
     gwp_set: str = ""
     source_url: str = ""
@@ -118,11 +169,23 @@ class DatasetMetadata:
         clean = {k: v for k, v in data.items() if k in known}
         clean["price_year"] = int(clean.get("price_year", 0))
         clean["version"] = str(clean.get("version", ""))
+        if not clean.get("spend_price_basis") and clean.get("format") in _EPA_FORMATS:
+            # written before the field existed; the EPA file states purchaser price
+            clean["spend_price_basis"] = "purchaser"
         return cls(**clean)
 
-    def factor_unit(self, price_basis: str) -> str:
-        """Unit string recorded on every estimated line, e.g. ``kg CO2e/USD2021 purchaser``."""
-        return f"kg CO2e/{self.currency}{self.price_year} {price_basis} price"
+    @property
+    def margins(self) -> list[str]:
+        """Margin options this dataset has factors for (``include``, ``exclude``)."""
+        return [margins_option(b) for b in self.price_bases if b in PRICE_BASES]
+
+    def factor_unit(self, margins: str | None = "include") -> str:
+        """Unit recorded on every estimated line, e.g.
+        ``kg CO2e/USD2021 purchaser price, with margins``."""
+        money = f"{self.currency}{self.price_year}"
+        if self.spend_price_basis:
+            money += f" {self.spend_price_basis} price"
+        return f"kg CO2e/{money}, {margins_label(margins)}"
 
 
 @dataclass
@@ -161,26 +224,29 @@ class FactorDataset:
     def codes(self) -> pd.Index:
         return self._codes
 
-    def factor_column(self, price_basis: str) -> str:
-        """Column holding the factors for a price basis; refuse bases the dataset lacks."""
-        if price_basis not in PRICE_BASES:
-            raise ValueError(f"price_basis must be one of {PRICE_BASES}, not {price_basis!r}")
-        if price_basis not in self.metadata.price_bases:
+    def factor_column(self, margins: str | None = "include") -> str:
+        """Column holding the factors with or without margins; refuse what the dataset lacks.
+
+        Old price-basis words are accepted (``purchaser`` = include, ``producer`` = exclude).
+        """
+        option = margins_option(margins)
+        if option not in self.metadata.margins:
+            available = ", ".join(margins_label(m) for m in self.metadata.margins) or "none"
             raise DatasetError(
-                f"dataset {self.name} {self.version} has no {price_basis}-price factors "
-                f"(available: {', '.join(self.metadata.price_bases)})"
+                f"dataset {self.name} {self.version} has no factors {margins_label(option)} "
+                f"(available: {available})"
             )
-        return f"{price_basis}_factor"
+        return _MARGIN_COLUMNS[option]
 
     def positions(self, codes: np.ndarray | pd.Series | list[str]) -> np.ndarray:
         """Row positions of codes in the factor table, -1 where unknown (vectorised)."""
         return self._codes.get_indexer(np.asarray(codes, dtype=object)).astype(np.int64)
 
     def lookup(
-        self, codes: np.ndarray | pd.Series | list[str], price_basis: str = "purchaser"
+        self, codes: np.ndarray | pd.Series | list[str], margins: str | None = "include"
     ) -> np.ndarray:
-        """Factor values for codes (NaN where unknown)."""
-        values = self.factors[self.factor_column(price_basis)].to_numpy(dtype=float)
+        """Factor values for codes (NaN where unknown); ``margins`` as in ``factor_column``."""
+        values = self.factors[self.factor_column(margins)].to_numpy(dtype=float)
         pos = self.positions(codes)
         return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
 
@@ -390,14 +456,19 @@ def read_useeio_csv(
         price_year=price_year,
         unit=f"kg CO2e/{currency}",
         price_bases=list(PRICE_BASES),
+        spend_price_basis=m.group(3),
         classification="NAICS 2017",
         gwp_set="IPCC AR5 (100-year)",
         source_url="https://catalog.data.gov/dataset/"
         "supply-chain-greenhouse-gas-emission-factors-v1-2-by-naics-6",
         import_date=date.today().isoformat(),
         description=(
-            "'with margins' = purchaser price (adds transport, wholesale and retail margins); "
-            "'without margins' = producer price. Published Unit column: " + unit
+            "Every factor is per dollar of purchaser-price spend (published Unit column: "
+            + unit
+            + "). 'with margins' = cradle to the point of sale (production plus transport, "
+            "wholesale and retail margins); 'without margins' = cradle to the point of "
+            "production (the same purchaser-price dollar, margins' emissions left out). "
+            "'without margins' is not a producer-price factor."
         ),
         format="useeio-csv",
         source_file=path.name,
@@ -460,6 +531,12 @@ def read_generic_csv(
             f"{path}: unit {unit!r} not understood; expected 'kg CO2e/{currency}' or "
             f"'t CO2e/{currency}' (use per_amount for factors per 1,000 or 1,000,000 units)"
         )
+    spend_price_basis = meta.get("spend_price_basis", "").strip().lower()
+    if spend_price_basis not in _SPEND_PRICE_BASES:
+        raise FactorImportError(
+            f"{path}: spend_price_basis {meta['spend_price_basis']!r} not understood; use "
+            "purchaser, basic or producer (the price of the money in the factor's denominator)"
+        )
     mass_scale = {"kg": 1.0, "t": 1000.0, "g": 0.001}[um.group(1)]
     per_amount = _number(meta.get("per_amount", "1"), f"{path}: per_amount")
     if per_amount <= 0:
@@ -500,7 +577,7 @@ def read_generic_csv(
         if blank.any():
             warnings.append(
                 f"{int(blank.sum())} row(s) without a {colname}; those codes "
-                f"cannot be estimated at {basis} prices"
+                f"cannot be estimated {margins_label(basis)}"
             )
         if (values < 0).any():
             warnings.append(f"{int((values < 0).sum())} negative {colname} value(s) kept")
@@ -525,6 +602,7 @@ def read_generic_csv(
         unit=f"kg CO2e/{currency}",
         price_bases=bases,
         classification=meta["classification"],
+        spend_price_basis=spend_price_basis,
         gwp_set=meta.get("gwp_set", ""),
         source_url=meta.get("source_url", ""),
         import_date=date.today().isoformat(),

@@ -8,14 +8,15 @@ Python loop runs over the ledger except to build error messages for rows that fa
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .classification import METHODS, classify
+from .classification import METHODS, Classification, classify
 from .currency import RateTables, default_tables, grouped_conversion, uncovered_mask
-from .datasets import DatasetMetadata, FactorDataset
+from .datasets import DatasetMetadata, FactorDataset, margins_label, margins_option
 from .ledger import LedgerError, RowProblem, problems_from_mask
 
 __all__ = [
@@ -30,7 +31,15 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("line_id", "supplier_id", "amount", "currency", "year")
-OPTIONAL_COLUMNS = ("naics", "isic", "gbt4754", "description", "supplier_naics")
+OPTIONAL_COLUMNS = (
+    "naics",
+    "naics_system",
+    "isic",
+    "gbt4754",
+    "description",
+    "supplier_naics",
+    "supplier_naics_system",
+)
 OUTPUT_COLUMNS = (
     "kg_co2e",
     "factor_dataset",
@@ -44,13 +53,16 @@ OUTPUT_COLUMNS = (
     "conversions",
     "classification_method",
     "classification_confidence",
+    "classification_note",
     "dq_score",
     "uncertainty_pct",
     "needs_review",
     "review_reason",
 )
 # Data-quality score (1 best - 5 worst) of a spend-based estimate, by classification route.
-# Spend-based estimates are never better than 3: the factor is a sector average.
+# Spend-based estimates are never better than 3: the factor is a sector average. A sector taken
+# from the supplier's main activity (nothing on the line) is 3.5: the purchase may be of another
+# product than the supplier mostly makes (docs/spend-based-method.md, "Data quality").
 DQ_BY_METHOD = {
     "explicit": 3.0,
     "supplier": 3.5,
@@ -71,8 +83,13 @@ class EstimateResult:
     review: pd.DataFrame
     errors: list[RowProblem]
     dataset: DatasetMetadata
-    price_basis: str
+    margins: str
     stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def price_basis(self) -> str:
+        """Deprecated name of ``margins`` (kept for callers written before it)."""
+        return self.margins
 
     @property
     def total_kg_co2e(self) -> float:
@@ -109,7 +126,7 @@ class EstimateResult:
         g["spend_currency"] = f"{self.dataset.currency}{self.dataset.price_year}"
         g["factor_dataset"] = self.dataset.name
         g["factor_version"] = self.dataset.version
-        g["price_basis"] = self.price_basis
+        g["margins"] = self.margins
         g = g.drop(columns=["dq_x_spend", "unc_sq"]).reset_index()
         return g[
             [
@@ -125,7 +142,7 @@ class EstimateResult:
                 "uncertainty_pct",
                 "factor_dataset",
                 "factor_version",
-                "price_basis",
+                "margins",
             ]
         ]
 
@@ -237,37 +254,28 @@ def _constant(value: str, n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
-def estimate(
-    lines: pd.DataFrame,
-    dataset: FactorDataset,
-    price_basis: str = "purchaser",
-    review_threshold: float = 80,
-    *,
-    errors: str = "raise",
-    tables: RateTables | None = None,
-) -> EstimateResult:
-    """Estimate kg CO2e for spend lines against a factor dataset.
-
-    ``errors="raise"`` (default) raises :class:`LedgerError` listing every bad row;
-    ``errors="collect"`` keeps going, leaves those lines without an estimate (flagged for
-    review) and returns the problems in ``result.errors``.
-    """
-    if errors not in ("raise", "collect"):
-        raise ValueError("errors must be 'raise' or 'collect'")
-    tables = tables or default_tables()
-    factor_col = dataset.factor_column(price_basis)
-    meta = dataset.metadata
-    if meta.currency not in tables.currencies:
-        raise LedgerError(
-            [
-                RowProblem(
-                    None, None, None, meta.currency, "dataset currency has no exchange-rate table"
-                )
-            ]
+def _resolve_margins(margins: str | None, price_basis: str | None) -> str:
+    """The margins option, honouring the deprecated ``price_basis`` keyword with a warning."""
+    if price_basis is None:
+        return margins_option(margins)
+    mapped = margins_option(price_basis)
+    warnings.warn(
+        f"estimate(price_basis={price_basis!r}) is deprecated; use margins={mapped!r}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if margins is not None and margins_option(margins) != mapped:
+        raise ValueError(
+            f"price_basis={price_basis!r} means margins={mapped!r}, which contradicts "
+            f"margins={margins!r}; pass margins only"
         )
-    n = len(lines)
-    v = validate_lines(lines, dataset, tables)
-    cls = classify(lines, dataset, review_threshold)
+    return mapped
+
+
+def _all_problems(
+    lines: pd.DataFrame, v: _Validated, cls: Classification
+) -> tuple[list[RowProblem], np.ndarray]:
+    """Validation and classification problems in row order, and the mask of bad lines."""
     problems = list(v.problems)
     bad = v.bad.copy()
     line_ids = lines["line_id"].to_numpy(dtype=object)
@@ -283,73 +291,155 @@ def estimate(
             for i, val in zip(cp.positions.tolist(), cp.values.tolist(), strict=True)
         ]
         bad[cp.positions] = True
-    if problems:
-        problems.sort(key=lambda p: p.line_number or 0)
-        if errors == "raise":
-            raise LedgerError(problems, lines.attrs.get("source"))
+    problems.sort(key=lambda p: p.line_number or 0)
+    return problems, bad
 
+
+@dataclass
+class _Priced:
+    """Per-line numbers of an estimate, before they are framed with provenance."""
+
+    kg: np.ndarray
+    converted: np.ndarray
+    conv_codes: np.ndarray
+    conv_descriptions: list[str]
+    position: np.ndarray
+    factor_value: np.ndarray
+    reason: np.ndarray
+
+
+def _price(
+    v: _Validated,
+    cls: Classification,
+    bad: np.ndarray,
+    dataset: FactorDataset,
+    option: str,
+    tables: RateTables,
+) -> _Priced:
+    """Convert each line's money to the factor's basis and multiply by its factor."""
+    meta = dataset.metadata
     # currency conversion per unique (currency, year), broadcast to lines
     safe_cur = np.where(bad, 0, v.currency_code)
     safe_off = np.where(bad, 0, v.year_offset)
     conv = grouped_conversion(safe_cur, safe_off, meta.currency, meta.price_year, tables)
     converted = np.where(bad, np.nan, v.amount * conv.multiplier)
-    conv_codes = np.where(bad, -1, conv.group)
-
-    factors = dataset.factors[factor_col].to_numpy(dtype=float)
+    factors = dataset.factors[dataset.factor_column(option)].to_numpy(dtype=float)
     pos = np.where(bad, -1, cls.position)
     factor_value = np.where(pos >= 0, factors[np.maximum(pos, 0)], np.nan)
     reason = cls.reason.copy()
     no_factor = (pos >= 0) & np.isnan(factor_value)
     if no_factor.any():
-        reason[no_factor] = f"no {price_basis}-price factor for this code"
+        reason[no_factor] = f"no factor {margins_label(option)} for this code"
         pos = np.where(no_factor, -1, pos)
     if bad.any():
         reason[bad] = "invalid input (see errors)"
-    needs_review = reason != ""
-    kg = converted * factor_value  # NaN propagates for review/invalid lines
+    return _Priced(
+        kg=converted * factor_value,  # NaN propagates for review/invalid lines
+        converted=converted,
+        conv_codes=np.where(bad, -1, conv.group),
+        conv_descriptions=list(conv.descriptions),
+        position=pos,
+        factor_value=factor_value,
+        reason=reason,
+    )
 
-    method_names = np.asarray(METHODS, dtype=object)
+
+def _output_frame(
+    lines: pd.DataFrame,
+    v: _Validated,
+    cls: Classification,
+    priced: _Priced,
+    dataset: FactorDataset,
+    option: str,
+) -> pd.DataFrame:
+    """Input columns followed by the estimate and its provenance (repeated text categorical)."""
+    n = len(lines)
+    meta = dataset.metadata
+    needs_review = priced.reason != ""
     dq_lookup = np.array([DQ_BY_METHOD[m] for m in METHODS])
-    dq = np.where(needs_review, np.nan, dq_lookup[cls.method])
     unc_lookup = np.array([UNCERTAINTY_BY_DQ[DQ_BY_METHOD[m]] for m in METHODS])
-    unc = np.where(needs_review, np.nan, unc_lookup[cls.method])
-
-    code_cat = pd.Categorical.from_codes(pos, categories=dataset.codes)
-    conv_cat = pd.Categorical.from_codes(conv_codes, categories=pd.Index(conv.descriptions))
+    note = _constant("", n) if cls.note is None else pd.Categorical(cls.note)
     new = pd.DataFrame(
         {
             "amount": v.amount,
             "year": v.year,
-            "kg_co2e": kg,
+            "kg_co2e": priced.kg,
             "factor_dataset": _constant(meta.name, n),
             "factor_version": _constant(meta.version, n),
-            "factor_code": code_cat,
-            "factor_value": factor_value,
-            "factor_unit": _constant(meta.factor_unit(price_basis), n),
-            "converted_amount": converted,
+            "factor_code": pd.Categorical.from_codes(priced.position, categories=dataset.codes),
+            "factor_value": priced.factor_value,
+            "factor_unit": _constant(meta.factor_unit(option), n),
+            "converted_amount": priced.converted,
             "converted_currency": _constant(meta.currency, n),
             "price_year": np.full(n, meta.price_year, dtype=np.int64),
-            "conversions": conv_cat,
+            "conversions": pd.Categorical.from_codes(
+                priced.conv_codes, categories=pd.Index(priced.conv_descriptions)
+            ),
             "classification_method": pd.Categorical.from_codes(
-                cls.method.astype(np.int8), categories=list(method_names)
+                cls.method.astype(np.int8), categories=list(METHODS)
             ),
             "classification_confidence": cls.confidence,
-            "dq_score": dq,
-            "uncertainty_pct": unc,
+            "classification_note": note,
+            "dq_score": np.where(needs_review, np.nan, dq_lookup[cls.method]),
+            "uncertainty_pct": np.where(needs_review, np.nan, unc_lookup[cls.method]),
             "needs_review": needs_review,
-            "review_reason": pd.array(reason, dtype=object),
+            "review_reason": pd.array(priced.reason, dtype=object),
         },
         index=lines.index,
     )
     keep = [c for c in lines.columns if c not in new.columns]
     out = pd.concat([lines[keep], new], axis=1)
-    out = out[[*lines.columns, *[c for c in OUTPUT_COLUMNS if c not in lines.columns]]]
-    review = out[needs_review]
+    return out[[*lines.columns, *[c for c in OUTPUT_COLUMNS if c not in lines.columns]]]
+
+
+def estimate(
+    lines: pd.DataFrame,
+    dataset: FactorDataset,
+    price_basis: str | None = None,
+    review_threshold: float = 80,
+    *,
+    margins: str | None = None,
+    errors: str = "raise",
+    tables: RateTables | None = None,
+) -> EstimateResult:
+    """Estimate kg CO2e for spend lines against a factor dataset.
+
+    ``margins`` is ``"include"`` (default: cradle to the point of sale, the factor for spend at
+    the price the brand paid) or ``"exclude"`` (cradle to the point of production; margins'
+    transport and trade emissions left out, e.g. when freight is estimated on its own lines).
+    ``price_basis`` is its deprecated name ("purchaser" = include, "producer" = exclude).
+
+    ``errors="raise"`` (default) raises :class:`LedgerError` listing every bad row;
+    ``errors="collect"`` keeps going, leaves those lines without an estimate (flagged for
+    review) and returns the problems in ``result.errors``.
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError("errors must be 'raise' or 'collect'")
+    option = _resolve_margins(margins, price_basis)
+    tables = tables or default_tables()
+    dataset.factor_column(option)  # refuse a missing option before any work
+    meta = dataset.metadata
+    if meta.currency not in tables.currencies:
+        raise LedgerError(
+            [
+                RowProblem(
+                    None, None, None, meta.currency, "dataset currency has no exchange-rate table"
+                )
+            ]
+        )
+    v = validate_lines(lines, dataset, tables)
+    cls = classify(lines, dataset, review_threshold)
+    problems, bad = _all_problems(lines, v, cls)
+    if problems and errors == "raise":
+        raise LedgerError(problems, lines.attrs.get("source"))
+    priced = _price(v, cls, bad, dataset, option, tables)
+    out = _output_frame(lines, v, cls, priced, dataset, option)
+    needs_review = out["needs_review"].to_numpy(dtype=bool)
     stats = {
-        "lines": float(n),
-        "estimated": float(np.count_nonzero(~np.isnan(kg))),
+        "lines": float(len(lines)),
+        "estimated": float(np.count_nonzero(~np.isnan(priced.kg))),
         "needs_review": float(np.count_nonzero(needs_review)),
         "errors": float(np.count_nonzero(bad)),
-        "kg_co2e": float(np.nansum(kg)),
+        "kg_co2e": float(np.nansum(priced.kg)),
     }
-    return EstimateResult(out, review, problems, meta, price_basis, stats)
+    return EstimateResult(out, out[needs_review], problems, meta, option, stats)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import sys
 from dataclasses import replace
 
 import click
 from sqlalchemy import select
 
+from spend_factors.cli import STORE_KEY, margins_options, resolve_margins_flags
 from supplychain import migrate
 from supplychain.cli_support import organization_or_exit
 from supplychain.config import Settings, load_settings
@@ -18,14 +18,16 @@ from supplychain.models import Organization, OrgKind, Role
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Supply-chain carbon disclosure and supplier scoring service."""
     try:
         settings = load_settings()
     except ValueError as exc:  # a malformed setting: say which, without a traceback
         raise click.ClickException(str(exc)) from exc
-    # The factor store follows the instance folder unless FACTOR_STORE says otherwise.
-    os.environ.setdefault("FACTOR_STORE", str(settings.factor_store_path))
+    # The factor commands read their default store from here (the instance folder unless
+    # FACTOR_STORE says otherwise); nothing is written to os.environ.
+    ctx.meta[STORE_KEY] = settings.factor_store_path
 
 
 @main.group()
@@ -259,18 +261,19 @@ def deactivate_user(email: str) -> None:
 @click.option("--year", type=int, required=True, help="ledger year to estimate")
 @click.option("--dataset", default="starter", show_default=True)
 @click.option("--version", default=None, help="dataset version (default: latest)")
-@click.option(
-    "--price-basis",
-    type=click.Choice(["purchaser", "producer"]),
-    default="purchaser",
-    show_default=True,
-)
+@margins_options
 def spend_run(
-    brand_slug: str, year: int, dataset: str, version: str | None, price_basis: str
+    brand_slug: str,
+    year: int,
+    dataset: str,
+    version: str | None,
+    margins: str | None,
+    price_basis: str | None,
 ) -> None:
     """Estimate a brand's stored ledger for one year, as a job (stored in one transaction)."""
     from supplychain import jobs
 
+    option = resolve_margins_flags(margins, price_basis)
     settings = load_settings()
     with unit_of_work(settings.database_url) as session:
         brand_id = organization_or_exit(session, brand_slug, brand=True).id
@@ -285,7 +288,8 @@ def spend_run(
             "year": year,
             "dataset": dataset,
             "version": version,
-            "price_basis": price_basis,
+            "margins": option,
+            "store_root": str(settings.factor_store_path),
         },
     )
     if job.status.value == "queued":

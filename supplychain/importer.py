@@ -453,6 +453,14 @@ def clean_registration_id(raw: str) -> str:
 
 
 def clean_sector_system(raw: str) -> str:
+    """The canonical key ("NAICS 2022" -> NAICS2022, "ISIC Rev.4" -> ISIC4) when the system is
+    one spend_factors knows, else the name compacted as before (kept, and never read as NAICS).
+    """
+    from spend_factors import normalise_sector_system  # heavy package: only when the column is used
+
+    known = normalise_sector_system(raw)
+    if known:
+        return known
     value = re.sub(r"[\s\-_]+", "", raw).upper()
     if len(value) > 16:
         raise _Invalid("too_long", "The value is longer than the 16 characters allowed.")

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from spend_factors import estimate, load_dataset
+from spend_factors import (
+    EstimateResult,
+    FactorDataset,
+    estimate,
+    load_dataset,
+    margins_option,
+    normalise_sector_system,
+)
 from supplychain import audit
 from supplychain.models import (
     Organization,
@@ -25,12 +33,68 @@ from supplychain.models import (
 )
 from supplychain.numbers import finite_or_none, kg_decimal
 
-NAICS_SYSTEMS = {"NAICS", "NAICS2017", "NAICS 2017"}
-SYSTEM_COLUMNS = {"ISIC4": "isic", "ISIC": "isic", "GBT4754": "gbt4754", "GB/T4754": "gbt4754"}
+# where a code of each canonical system goes in the estimation engine's input
+_CODE_COLUMNS = {"NAICS2017": "naics", "NAICS2022": "naics", "ISIC4": "isic", "GBT4754": "gbt4754"}
+DEFAULT_SECTOR_SYSTEM = "NAICS2017"
+LEDGER_COLUMNS = [
+    "line_id",
+    "supplier_id",
+    "amount",
+    "currency",
+    "year",
+    "description",
+    "naics",
+    "naics_system",
+    "isic",
+    "gbt4754",
+    "supplier_naics",
+    "supplier_naics_system",
+]
+
+
+def _system(raw: str | None) -> str:
+    """Canonical system of a stored code; blank is NAICS 2017, an unknown name stays as written
+    (the engine then sends the line to review instead of reading the code as NAICS)."""
+    if raw is None or not raw.strip():
+        return DEFAULT_SECTOR_SYSTEM
+    return normalise_sector_system(raw) or raw.strip()
+
+
+def _line_record(row) -> dict:
+    """One ledger line in the engine's columns: its own code by system, else the supplier's."""
+    line_id, rel_id, amount, currency, day, code, system, text, sup_code, sup_system = row
+    record = dict.fromkeys(LEDGER_COLUMNS)
+    record.update(
+        line_id=line_id,
+        supplier_id=rel_id,
+        amount=float(amount),
+        currency=currency,
+        year=day.year,
+        description=text,
+    )
+    if code:
+        key = _system(system)
+        column = _CODE_COLUMNS.get(key, "naics")
+        record[column] = code
+        if column == "naics":
+            record["naics_system"] = key
+    if sup_code:
+        key = _system(sup_system)
+        column = _CODE_COLUMNS.get(key, "naics")
+        if column == "naics":
+            record["supplier_naics"] = sup_code
+            record["supplier_naics_system"] = key
+        elif not code:  # a supplier's ISIC / GB/T division: crosswalked when the line has none
+            record[column] = sup_code
+    return record
 
 
 def ledger_frame(session: Session, brand_id: int, year: int) -> pd.DataFrame:
-    """The brand's ledger lines of one year as the estimation engine expects them."""
+    """The brand's ledger lines of one year as the estimation engine expects them.
+
+    ``line_id`` is the SpendLine id and ``supplier_id`` the SupplierRelationship id. Sector
+    systems are compared through ``spend_factors.normalise_sector_system`` only.
+    """
     rows = session.execute(
         select(
             SpendLine.id,
@@ -53,49 +117,60 @@ def ledger_frame(session: Session, brand_id: int, year: int) -> pd.DataFrame:
         )
         .order_by(SpendLine.id)
     ).all()
-    records = []
-    for line_id, rel_id, amount, currency, day, code, system, text, sup_code, sup_system in rows:
-        record = {
-            "line_id": line_id,
-            "supplier_id": rel_id,
-            "amount": float(amount),
-            "currency": currency,
-            "year": day.year,
-            "description": text,
-            "naics": None,
-            "isic": None,
-            "gbt4754": None,
-            "supplier_naics": sup_code if (sup_system or "").upper() in NAICS_SYSTEMS else None,
-        }
-        system = (system or "NAICS2017").upper()
-        if code:
-            record["naics" if system in NAICS_SYSTEMS else SYSTEM_COLUMNS.get(system, "naics")] = (
-                code
-            )
-        records.append(record)
-    columns = [
-        "line_id",
-        "supplier_id",
-        "amount",
-        "currency",
-        "year",
-        "description",
-        "naics",
-        "isic",
-        "gbt4754",
-        "supplier_naics",
-    ]
-    return pd.DataFrame.from_records(records, columns=columns)
+    return pd.DataFrame.from_records([_line_record(r) for r in rows], columns=LEDGER_COLUMNS)
 
 
-def _inputs_hash(frame: pd.DataFrame, dataset: str, version: str, price_basis: str) -> str:
-    digest = hashlib.sha256(f"{dataset}|{version}|{price_basis}".encode())
+def _inputs_hash(frame: pd.DataFrame, dataset: str, version: str, margins: str) -> str:
+    digest = hashlib.sha256(f"{dataset}|{version}|{margins}".encode())
     digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).values.tobytes())
     return digest.hexdigest()
 
 
 def _text(value) -> str | None:
     return None if pd.isna(value) else str(value)
+
+
+def _store(store_root: str | Path | None) -> Path:
+    """The factor store: the caller's, else this installation's (settings), never os.environ
+    set by someone else."""
+    if store_root:
+        return Path(store_root)
+    from supplychain.config import load_settings
+
+    return load_settings().factor_store_path
+
+
+def _estimate_frame(frame: pd.DataFrame, factors: FactorDataset, margins: str) -> EstimateResult:
+    result = estimate(frame, factors, margins=margins, errors="collect")
+    result.lines["method"] = result.lines["classification_method"]
+    return result
+
+
+def estimate_ledger(
+    session: Session,
+    brand_id: int,
+    year: int,
+    *,
+    dataset: str | FactorDataset,
+    version: str | None = None,
+    margins: str = "include",
+    store_root: str | Path | None = None,
+) -> EstimateResult:
+    """Line-level spend-based estimate of a brand's ledger for one year: the one pipeline.
+
+    Both `spend run` (``run_estimate``) and the footprint run call this, so the same ledger
+    gives the same Category 1 spend-based total on both paths. ``.lines`` keeps ``line_id``
+    (SpendLine id), ``supplier_id`` (relationship id), the estimate and its provenance, and
+    ``method`` (how the sector was found). Lines that fail validation are kept for review,
+    their problems in ``.errors``. An empty ledger gives an empty result.
+    """
+    factors = (
+        dataset
+        if isinstance(dataset, FactorDataset)
+        else load_dataset(dataset, version, store_root=_store(store_root))
+    )
+    frame = ledger_frame(session, brand_id, year)
+    return _estimate_frame(frame, factors, margins_option(margins))
 
 
 def run_estimate(
@@ -105,15 +180,21 @@ def run_estimate(
     year: int,
     dataset: str = "starter",
     version: str | None = None,
-    price_basis: str = "purchaser",
+    margins: str | None = None,
+    price_basis: str | None = None,
     actor_id: int | None = None,
+    store_root: str | None = None,
 ) -> SpendEstimateRun:
-    """Estimate every ledger line of the year; lines that fail validation go to review."""
-    factors = load_dataset(dataset, version)
+    """Estimate every ledger line of the year; lines that fail validation go to review.
+
+    ``price_basis`` is the old name of ``margins`` (jobs queued before the rename carry it).
+    """
+    option = margins_option(margins if margins is not None else price_basis)
+    factors = load_dataset(dataset, version, store_root=_store(store_root))
     frame = ledger_frame(session, brand_id, year)
     if frame.empty:
         raise ValueError(f"the ledger has no spend lines dated {year}")
-    result = estimate(frame, factors, price_basis=price_basis, errors="collect")
+    result = _estimate_frame(frame, factors, option)
     lines = result.lines
     kg = lines["kg_co2e"].to_numpy(dtype=float)
     run = SpendEstimateRun(
@@ -121,10 +202,8 @@ def run_estimate(
         year=year,
         dataset=factors.metadata.name,
         dataset_version=factors.metadata.version,
-        price_basis=price_basis,
-        inputs_hash=_inputs_hash(
-            frame, factors.metadata.name, factors.metadata.version, price_basis
-        ),
+        price_basis=option,
+        inputs_hash=_inputs_hash(frame, factors.metadata.name, factors.metadata.version, option),
         lines_total=len(lines),
         lines_estimated=int((~pd.isna(kg)).sum()),
         lines_review=int(lines["needs_review"].sum()),
@@ -132,14 +211,43 @@ def run_estimate(
         summary={
             "problems": [str(p) for p in result.errors[:200]],
             "problem_count": len(result.errors),
+            "notes": _notes(lines),
         },
         created_by_id=actor_id,
     )
     session.add(run)
     session.flush()
+    _store_lines(session, run.id, lines)
+    audit.record(
+        session,
+        action="spend_estimate.run",
+        entity_type="spend_estimate_run",
+        entity_id=str(run.public_id),
+        organization_id=brand_id,
+        actor_id=actor_id,
+        after={
+            "year": year,
+            "dataset": run.dataset,
+            "version": run.dataset_version,
+            "margins": option,
+            "total_kg_co2e": str(run.total_kg_co2e),
+        },
+    )
+    return run
+
+
+def _notes(lines: pd.DataFrame, limit: int = 50) -> list[str]:
+    """Distinct classification notes (e.g. a NAICS 2022 code used as NAICS 2017), counted."""
+    notes = lines["classification_note"].fillna("").astype(str)
+    counts = notes[notes != ""].value_counts(sort=True)
+    return [f"{note} ({n} line{'s' if n > 1 else ''})" for note, n in counts.head(limit).items()]
+
+
+def _store_lines(session: Session, run_id: int, lines: pd.DataFrame) -> None:
+    """One SpendEstimate row per ledger line, with its provenance."""
     payload = [
         {
-            "run_id": run.id,
+            "run_id": run_id,
             "spend_line_id": int(row.line_id),
             "relationship_id": int(row.supplier_id),
             "kg_co2e": kg_decimal(row.kg_co2e),
@@ -160,21 +268,6 @@ def run_estimate(
     ]
     if payload:
         session.execute(insert(SpendEstimate), payload)
-    audit.record(
-        session,
-        action="spend_estimate.run",
-        entity_type="spend_estimate_run",
-        entity_id=str(run.public_id),
-        organization_id=brand_id,
-        actor_id=actor_id,
-        after={
-            "year": year,
-            "dataset": run.dataset,
-            "version": run.dataset_version,
-            "total_kg_co2e": str(run.total_kg_co2e),
-        },
-    )
-    return run
 
 
 def estimate_ledger_job(session: Session, **params) -> dict:

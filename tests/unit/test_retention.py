@@ -84,7 +84,7 @@ def test_purge_command_uses_the_configured_retention(sqlite_url, tmp_path, monke
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("SUPPLYCHAIN_INSTANCE", str(instance))
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("FACTOR_STORE", raising=False)  # restored after the CLI sets it
+    monkeypatch.delenv("FACTOR_STORE", raising=False)  # the CLI passes the store explicitly
     with unit_of_work(sqlite_url) as s:
         brand_id = builders.brand(s, "retention-cli-brand").id
     folder = import_uploads_folder(load_settings())

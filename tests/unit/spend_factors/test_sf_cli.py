@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -53,8 +54,10 @@ def test_import_list_show(runner, epa_file, tmp_path):
 
     show = runner.invoke(factors, ["show", "useeio", "327310", "--store", str(store)])
     assert show.exit_code == 0
-    assert "Cement Manufacturing" in show.output and "3.858" in show.output
-    assert "3.768" in show.output
+    assert "Cement Manufacturing" in show.output
+    assert "with margins:     3.858 kg CO2e/USD2021 purchaser price, with margins" in show.output
+    assert "without margins:  3.768 kg CO2e/USD2021 purchaser price, without margins" in show.output
+    assert "of which margins: 0.09" in show.output and "producer" not in show.output
     missing = runner.invoke(factors, ["show", "useeio", "000000", "--store", str(store)])
     assert missing.exit_code != 0 and "000000" in missing.output
 
@@ -114,8 +117,8 @@ def test_spend_estimate_real_dataset_producer_and_summary_out(runner, epa_store,
             "1.2",
             "--out",
             str(out),
-            "--price-basis",
-            "producer",
+            "--margins",
+            "exclude",
             "--by-supplier",
             "--summary-out",
             str(summary),
@@ -129,7 +132,73 @@ def test_spend_estimate_real_dataset_producer_and_summary_out(runner, epa_store,
     df = pd.read_csv(out)
     assert df.loc[0, "kg_co2e"] == pytest.approx(3768.0)
     assert df.loc[1, "needs_review"]  # keyword match (90) below threshold 95
-    assert summary.is_file()
+    assert "factors without margins" in res.stdout and "deprecated" not in res.stderr
+    assert pd.read_csv(summary)["margins"].tolist() == ["exclude", "exclude", "exclude"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "kg", "means"),
+    [("producer", 3768.0, "--margins exclude"), ("purchaser", 3858.0, "--margins include")],
+)
+def test_deprecated_price_basis_flag_says_what_it_means(runner, tmp_path, flag, kg, means):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER, encoding="utf-8")
+    out = tmp_path / "est.csv"
+    res = runner.invoke(spend, ["estimate", str(ledger), "--out", str(out), "--price-basis", flag])
+    assert res.exit_code == 0, res.output
+    assert f"--price-basis is deprecated; --price-basis {flag} means {means}" in res.stderr
+    assert pd.read_csv(out).loc[0, "kg_co2e"] == pytest.approx(kg)
+    clash = runner.invoke(
+        spend,
+        [
+            "estimate",
+            str(ledger),
+            "--out",
+            str(out),
+            "--price-basis",
+            "producer",
+            "--margins",
+            "include",
+        ],
+    )
+    assert clash.exit_code != 0 and "contradicts --margins include" in clash.output
+
+
+def test_supplychain_command_passes_its_store_without_environment(tmp_path, monkeypatch):
+    from supplychain.cli import main
+
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("SUPPLYCHAIN_INSTANCE", str(instance))
+    monkeypatch.delenv("FACTOR_STORE", raising=False)
+    src = tmp_path / "g.csv"
+    src.write_text(
+        "# currency: USD\n# price_year: 2021\n# classification: NAICS 2017\n"
+        "code,title,purchaser_factor\n327310,Cement,3.9\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    res = runner.invoke(
+        main,
+        [
+            "factors",
+            "import",
+            str(src),
+            "--format",
+            "generic-csv",
+            "--dataset",
+            "mine",
+            "--version",
+            "1",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert (instance / "factors" / "mine" / "1" / "metadata.json").is_file()
+    listing = runner.invoke(main, ["factors", "list"])
+    assert f"Factor store: {instance / 'factors'}" in listing.output and "mine" in listing.output
+    assert "FACTOR_STORE" not in os.environ
+    other = tmp_path / "other"
+    explicit = runner.invoke(main, ["factors", "list", "--store", str(other)])
+    assert f"Factor store: {other}" in explicit.output and "mine" not in explicit.output
 
 
 def test_spend_estimate_bad_rows_exit_nonzero(runner, tmp_path):
