@@ -5,9 +5,12 @@ Attach to the main command with ``main.add_command(footprint)``.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
+
+from spend_factors.cli import margins_options, resolve_margins_flags, store_option
 
 from .csv_io import read_edges_csv, read_nodes_csv, write_csv
 from .engine import FootprintInputError, solve_footprint
@@ -41,18 +44,31 @@ def _load(nodes: Path, edges: Path, source: SpendFactorsSource):
         click.echo(f"warning: {message}", err=True)
     if errors:
         _fail(errors)
+    ids = node_tab.frame["node_id"].astype(str)
     inputs = network_from_tables(
         node_tab.frame,
         edge_tab.frame,
         source,
         edge_labels=edge_tab.labels,
-        node_labels=node_tab.labels,
+        node_labels=[f"{label} ({nid})" for label, nid in zip(node_tab.labels, ids, strict=True)],
     )
     for message in inputs.warnings:
         click.echo(f"warning: {message}", err=True)
     if inputs.errors:
         _fail(inputs.errors)
     return inputs.network
+
+
+def _brand_line(row) -> str:
+    """One brand's Category 1 for the terminal; unknown parts are left out, never 'nan'."""
+    line = f"{row.brand_id}: Scope 3 Category 1 {row.scope3_cat1_kg_co2e / 1000:,.1f} t CO2e"
+    if math.isfinite(row.ci95_low) and math.isfinite(row.ci95_high):
+        line += f" (95 % {row.ci95_low / 1000:,.1f}–{row.ci95_high / 1000:,.1f})"
+    if math.isfinite(row.dq_score):
+        line += f", DQ {row.dq_score:.2f}"
+    if math.isfinite(row.primary_share):
+        line += f", primary data {100 * row.primary_share:.0f} %"
+    return line
 
 
 @footprint.command("solve")
@@ -64,13 +80,8 @@ def _load(nodes: Path, edges: Path, source: SpendFactorsSource):
 @click.option("--paths", "paths_path", type=_OUT, default=None, help="PATHS.csv to write")
 @click.option("--samples", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--store", "store", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option(
-    "--price-basis",
-    type=click.Choice(["purchaser", "producer"]),
-    default="purchaser",
-    show_default=True,
-)
+@store_option
+@margins_options
 @click.option("--top-paths", type=click.IntRange(min=1), default=20, show_default=True)
 def solve_command(
     nodes_path: Path,
@@ -82,11 +93,21 @@ def solve_command(
     samples: int,
     seed: int,
     store: Path | None,
-    price_basis: str,
+    margins: str | None,
+    price_basis: str | None,
     top_paths: int,
 ) -> None:
-    """Solve NODES/EDGES into RESULT.csv (one row per node plus scope3_cat1 per brand)."""
-    source = SpendFactorsSource(dataset, dataset_version, store_root=store, price_basis=price_basis)
+    """Solve NODES/EDGES into RESULT.csv (one row per node plus scope3_cat1 per brand).
+
+    Reporting suppliers get their purchases outside the network added as an upstream gap
+    (columns own_part, upstream_allocated, gap and gap_method in RESULT.csv).
+    """
+    source = SpendFactorsSource(
+        dataset,
+        dataset_version,
+        store_root=store,
+        margins=resolve_margins_flags(margins, price_basis),
+    )
     network = _load(nodes_path, edges_path, source)
     report = validate_graph(network.to_graph())
     for message in report.warnings:
@@ -104,11 +125,10 @@ def solve_command(
     if paths_path is not None:
         write_csv(result.paths, paths_path)
     for row in result.brands.itertuples(index=False):
-        click.echo(
-            f"{row.brand_id}: Scope 3 Category 1 {row.scope3_cat1_kg_co2e / 1000:,.1f} t CO2e "
-            f"(95 % {row.ci95_low / 1000:,.1f}–{row.ci95_high / 1000:,.1f}), "
-            f"DQ {row.dq_score:.2f}, primary data {100 * row.primary_share:.0f} %"
-        )
+        click.echo(_brand_line(row))
+    gaps = result.nodes["gap_method"][result.nodes["gap_method"] != ""].value_counts()
+    if len(gaps):
+        click.echo("upstream gaps: " + ", ".join(f"{k} {v}" for k, v in sorted(gaps.items())))
     if report.strongly_connected_components:
         click.echo(f"supplier cycles solved: {len(report.strongly_connected_components)}")
     click.echo(f"wrote {out_path}" + (f" and {paths_path}" if paths_path else ""))
@@ -144,12 +164,7 @@ def validate_command(nodes_path: Path, edges_path: Path) -> None:
 @click.option("--version", "dataset_version", default=None, help="dataset version (latest)")
 @click.option("--samples", type=click.IntRange(min=0), default=1000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option(
-    "--price-basis",
-    type=click.Choice(["purchaser", "producer"]),
-    default="purchaser",
-    show_default=True,
-)
+@margins_options
 def run_command(
     brand_slug: str,
     year: int,
@@ -157,7 +172,8 @@ def run_command(
     dataset_version: str | None,
     samples: int,
     seed: int,
-    price_basis: str,
+    margins: str | None,
+    price_basis: str | None,
 ) -> None:
     """Run a brand's footprint on the stored data as a job and store it (one transaction).
 
@@ -183,7 +199,7 @@ def run_command(
             "year": year,
             "dataset": dataset,
             "version": dataset_version,
-            "price_basis": price_basis,
+            "margins": resolve_margins_flags(margins, price_basis),
             "samples": samples,
             "seed": seed,
         },

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,18 @@ from .network import BRAND, SUPPLIER
 __all__ = ["CsvTable", "read_edges_csv", "read_nodes_csv", "write_csv"]
 
 NODE_REQUIRED = ("node_id", "kind")
-NODE_NUMERIC = ("own_kg_co2e", "revenue", "uncertainty_pct", "dq_score", "scope2_kg_co2e")
-NODE_TEXT = ("currency", "naics")
+NODE_NUMERIC = (
+    "own_kg_co2e",
+    "revenue",
+    "uncertainty_pct",
+    "dq_score",
+    "scope2_kg_co2e",
+    "purchased_spend",
+    "upstream_kg_co2e",
+)
+NODE_TEXT = ("currency", "naics", "purchased_naics")
+NODE_SECTORS = ("naics", "purchased_naics")
+_NAICS = re.compile(r"\d{2,6}")
 EDGE_REQUIRED = ("supplier_id", "customer_id")
 EDGE_NUMERIC = ("share", "spend", "pcf_kg_per_unit", "quantity")
 EDGE_TEXT = ("currency", "share_method")
@@ -107,7 +118,11 @@ def _money_basis(row: dict, amount: float, column: str, where: str, errors: list
 
 
 def read_nodes_csv(path: str | Path) -> CsvTable:
-    """NODES.csv: ``node_id, kind, own_kg_co2e, revenue, currency, year, naics, ...``."""
+    """NODES.csv: ``node_id, kind, own_kg_co2e, revenue, currency, year, naics, ...``.
+
+    Optional: ``purchased_spend`` (in the row's currency and year), ``purchased_naics`` and
+    ``upstream_kg_co2e``, the inputs of the upstream gap of a reporting supplier.
+    """
     path = Path(path)
     rows, errors = _read(path, NODE_REQUIRED)
     records, labels = [], []
@@ -146,7 +161,11 @@ def read_nodes_csv(path: str | Path) -> CsvTable:
         for col in NODE_TEXT:
             rec[col] = row.get(col, "")
         rec["currency"] = rec["currency"].upper()
-        _money_basis(row, rec["revenue"], "revenue", where, errors)
+        for col in NODE_SECTORS:
+            if rec[col] and not _NAICS.fullmatch(rec[col]):
+                errors.append(f"{where}: {col} {rec[col]!r} is not a NAICS code (2 to 6 digits)")
+        for col in ("revenue", "purchased_spend"):
+            _money_basis(row, rec[col], col, where, errors)
         records.append(rec)
         labels.append(where)
     frame = pd.DataFrame(records, columns=["node_id", "kind", *NODE_NUMERIC, "year", *NODE_TEXT])

@@ -1,26 +1,25 @@
 """Hotspots and top supply paths: where in the network a brand's Scope 3 comes from.
 
-A node's contribution is the emissions that originate there (own Scope 1 + 2, or a fixed
-secondary estimate on one of its sales) times the total allocation multiplier from it to
-the brand, obtained from the adjoint system ``(I - S) v = S[:, brand]``.  Paths are found by
-a bounded best-first search from the brand upstream; a path's bound is its multiplier
-times the cradle-to-gate total of its last node, so the first paths emitted are the largest.
+A node's contribution is the emissions that originate there (own Scope 1 + 2, its upstream
+gap, or a fixed secondary estimate on one of its sales) times the total allocation
+multiplier from it to the brand, obtained from the adjoint system ``(I - S) v = S[:, brand]``.
+The brand's own emissions never count towards its own Category 1, even where a supplier
+cycle carries them back.  Paths are found by a bounded best-first search from the brand
+upstream; a path's bound is its multiplier times the cradle-to-gate total of its last node,
+so the first paths emitted are the largest.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .model import _Model
 from .solver import propagate
-
-if TYPE_CHECKING:
-    from .engine import _Model
 
 __all__ = ["brand_hotspots", "top_paths"]
 
@@ -42,8 +41,11 @@ def _contributions(model: _Model, brand_idx: np.ndarray) -> np.ndarray:
     s_b = model.S[:, brand_idx].toarray()
     multiplier = np.asarray(propagate(model.S.T, s_b, check_shares=False))  # (I - S) v = S[:, b]
     multiplier = multiplier.reshape(model.n, brand_idx.size)
-    direct = (~model.src_is_own)[:, None] & (model.src_target[:, None] == brand_idx[None, :])
-    return model.src_amount[:, None] * (multiplier[model.src_target] + direct)
+    at_brand = model.src_target[:, None] == brand_idx[None, :]
+    direct = model.src_is_edge[:, None] & at_brand
+    contrib = model.src_amount[:, None] * (multiplier[model.src_target] + direct)
+    contrib[model.src_is_own[:, None] & at_brand] = 0.0  # the brand's own, back via a cycle
+    return contrib
 
 
 def brand_hotspots(
@@ -83,6 +85,15 @@ def brand_hotspots(
     return pd.concat(frames, ignore_index=True)
 
 
+def _by_target(model: _Model, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positive sources selected by ``mask``, grouped by target node (order and CSR pointer)."""
+    chosen = np.flatnonzero(mask & (model.src_amount > 0))
+    order = chosen[np.argsort(model.src_target[chosen], kind="stable")]
+    ptr = np.zeros(model.n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(model.src_target[order], minlength=model.n), out=ptr[1:])
+    return order, ptr
+
+
 def top_paths(
     model: _Model,
     ids: np.ndarray,
@@ -100,37 +111,33 @@ def top_paths(
     expanded, so supplier cycles cannot make the search loop.
     """
     S_csc = sp.csc_matrix(model.S)
-    fixed = ~model.src_is_own
-    fixed_into: dict[int, list[tuple[int, float, int]]] = {}
-    for s in np.flatnonzero(fixed & (model.src_amount > 0)):
-        fixed_into.setdefault(int(model.src_target[s]), []).append(
-            (int(model.src_origin[s]), float(model.src_amount[s]), int(s))
-        )
-    own = model.own_used
+    edge_src, edge_ptr = _by_target(model, model.src_is_edge)  # fixed estimates into a node
+    local_src, local_ptr = _by_target(model, ~model.src_is_edge)  # its own emissions and gap
     rows: list[dict] = []
     counter = itertools.count()
+
+    def push_upstream(heap: list, path: tuple[int, ...], mult: float) -> None:
+        j = path[-1]
+        start, end = S_csc.indptr[j], S_csc.indptr[j + 1]
+        for k, share in zip(S_csc.indices[start:end], S_csc.data[start:end], strict=True):
+            k = int(k)
+            if k in path or share <= 0:
+                continue
+            m = mult * float(share)
+            bound = m * float(totals[k])
+            if bound > 0:
+                heapq.heappush(heap, (-bound, next(counter), "expand", (*path, k), m, ""))
+        for src in edge_src[edge_ptr[j] : edge_ptr[j + 1]]:
+            k = int(model.src_origin[src])
+            if k in path:
+                continue
+            value = mult * float(model.src_amount[src])
+            label = str(model.src_kind[src])
+            heapq.heappush(heap, (-value, next(counter), "leaf", (*path, k), value, label))
+
     for b_pos, b in enumerate(brand_idx):
         heap: list[tuple[float, int, str, tuple[int, ...], float, str]] = []
-
-        def push_upstream(path: tuple[int, ...], mult: float, heap=heap) -> None:
-            j = path[-1]
-            start, end = S_csc.indptr[j], S_csc.indptr[j + 1]
-            for k, share in zip(S_csc.indices[start:end], S_csc.data[start:end], strict=True):
-                k = int(k)
-                if k in path or share <= 0:
-                    continue
-                m = mult * float(share)
-                bound = m * float(totals[k])
-                if bound > 0:
-                    heapq.heappush(heap, (-bound, next(counter), "expand", (*path, k), m, ""))
-            for k, amount, src in fixed_into.get(j, ()):
-                if k in path:
-                    continue
-                value = mult * amount
-                label = str(model.src_kind[src])
-                heapq.heappush(heap, (-value, next(counter), "leaf", (*path, k), value, label))
-
-        push_upstream((int(b),), 1.0)
+        push_upstream(heap, (int(b),), 1.0)
         expansions = 0
         found = 0
         while heap and found < limit:
@@ -153,8 +160,9 @@ def top_paths(
                 continue
             expansions += 1
             j = path[-1]
-            if own[j] > 0:
-                value = mult * float(own[j])
-                heapq.heappush(heap, (-value, next(counter), "leaf", path, value, "own"))
-            push_upstream(path, mult)
+            for src in local_src[local_ptr[j] : local_ptr[j + 1]]:
+                value = mult * float(model.src_amount[src])
+                label = str(model.src_kind[src])
+                heapq.heappush(heap, (-value, next(counter), "leaf", path, value, label))
+            push_upstream(heap, path, mult)
     return pd.DataFrame(rows, columns=PATH_COLUMNS)

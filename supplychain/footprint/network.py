@@ -40,6 +40,17 @@ NODE_COLUMNS: dict[str, Any] = {
     "dq_score": np.nan,  # 1 best .. 5 worst, of the own emissions
     "uncertainty_pct": np.nan,  # ± % (95 % half-width) of the own emissions
     "naics": "",
+    # the supplier's other purchases (GHG Protocol hybrid method), see docs/footprint-method.md
+    "upstream_kg_co2e": np.nan,  # disclosed upstream Scope 3 Category 1 (purchased goods)
+    "purchased_spend": np.nan,  # disclosed purchased goods and services, in currency/year
+    "purchased_naics": "",  # sector of those purchases (blank: the node's own naics)
+    "gap_estimate_kg_co2e": np.nan,  # spend-based estimate of purchases outside the network
+    "gap_estimate_method": "",  # "purchased-spend" or "hybrid-estimated-upstream"
+    "gap_dq_score": np.nan,
+    "gap_uncertainty_pct": np.nan,
+    "gap_spend": np.nan,  # the spend that gap_estimate_kg_co2e was estimated from
+    "gap_factor_codes": "",  # ";"-joined factor codes behind gap_estimate_kg_co2e
+    "gap_factor_reference": "",
 }
 
 #: edge column -> default
@@ -53,6 +64,8 @@ EDGE_COLUMNS: dict[str, Any] = {
     "spend_dq_score": np.nan,
     "spend_uncertainty_pct": np.nan,
     "factor_reference": "",  # dataset/version/code/conversions behind spend_kg_co2e
+    "factor_codes": "",  # ";"-joined factor codes behind spend_kg_co2e
+    "line_ids": "",  # ";"-joined ledger lines behind spend_kg_co2e (stored runs)
     "pcf_kg_per_unit": np.nan,  # product carbon footprint per declared unit
     "quantity": np.nan,  # declared units bought
     "pcf_supplier_specific": True,  # False: an average (secondary) per-unit factor
@@ -60,7 +73,27 @@ EDGE_COLUMNS: dict[str, Any] = {
     "pcf_uncertainty_pct": np.nan,
 }
 
-_NODE_NUMERIC = ["own_kg_co2e", "scope2_kg_co2e", "revenue", "dq_score", "uncertainty_pct"]
+_NODE_NUMERIC = [
+    "own_kg_co2e",
+    "scope2_kg_co2e",
+    "revenue",
+    "dq_score",
+    "uncertainty_pct",
+    "upstream_kg_co2e",
+    "purchased_spend",
+    "gap_estimate_kg_co2e",
+    "gap_dq_score",
+    "gap_uncertainty_pct",
+    "gap_spend",
+]
+_NODE_TEXT = [
+    "naics",
+    "purchased_naics",
+    "gap_estimate_method",
+    "gap_factor_codes",
+    "gap_factor_reference",
+]
+_EDGE_TEXT = ["share_method", "factor_reference", "factor_codes", "line_ids"]
 _EDGE_NUMERIC = [
     "share",
     "spend",
@@ -111,7 +144,8 @@ class FootprintNetwork:
         node_tab = _normalise(nodes, NODE_COLUMNS, _NODE_NUMERIC)
         node_tab["node_id"] = node_tab["node_id"].astype(str)
         node_tab["kind"] = node_tab["kind"].fillna(SUPPLIER).astype(str).str.lower()
-        node_tab["naics"] = node_tab["naics"].fillna("").astype(str)
+        for col in _NODE_TEXT:
+            node_tab[col] = node_tab[col].fillna("").astype(str)
         dup = node_tab["node_id"][node_tab["node_id"].duplicated()]
         if len(dup):
             raise ValueError(f"duplicate node ids: {sorted(set(dup))[:10]}")
@@ -119,6 +153,8 @@ class FootprintNetwork:
         edge_tab = _normalise(edges, EDGE_COLUMNS, _EDGE_NUMERIC)
         edge_tab["supplier_id"] = edge_tab["supplier_id"].astype(str)
         edge_tab["customer_id"] = edge_tab["customer_id"].astype(str)
+        for col in _EDGE_TEXT:
+            edge_tab[col] = edge_tab[col].fillna("").astype(str)
         edge_tab["pcf_supplier_specific"] = (
             edge_tab["pcf_supplier_specific"].fillna(True).astype(bool)
         )

@@ -2,7 +2,8 @@
 
 Typical overrides: a supplier at 100 % renewable electricity (market-based Scope 2 set to 0),
 or a supplier that replaces its spend-based estimate with its own disclosure (own emissions,
-and optionally allocation shares per customer).
+optionally allocation shares per customer and its disclosed upstream purchased goods and
+services, which fill its upstream gap).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Override:
     scope2_kg_co2e: float | None = None  # new market-based Scope 2 (0 = 100 % renewable)
     revenue: float | None = None
     shares: Mapping[str, float] | None = None  # customer_id -> reported allocation share
+    upstream_kg_co2e: float | None = None  # disclosed upstream purchased goods and services
     dq_score: float | None = None
     uncertainty_pct: float | None = None
     label: str = ""
@@ -78,6 +80,8 @@ def apply_overrides(
             nodes.loc[loc, "dq_score"] = float(ov.dq_score)
         if ov.uncertainty_pct is not None:
             nodes.loc[loc, "uncertainty_pct"] = float(ov.uncertainty_pct)
+        if ov.upstream_kg_co2e is not None:
+            nodes.loc[loc, "upstream_kg_co2e"] = float(ov.upstream_kg_co2e)
         for customer, share in (ov.shares or {}).items():
             mask = (edges["supplier_id"] == ov.node_id) & (edges["customer_id"] == customer)
             if not mask.any():

@@ -24,6 +24,13 @@ EDGES = """supplier_id,customer_id,share,spend,currency,year
 t1,brand,0.25,,,
 t2,t1,,10000,USD,2023
 """
+# t1 disclosed 50,000 USD of purchased goods and services (apparel contractor buying fabric)
+GAP_NODES = """node_id,kind,own_kg_co2e,revenue,currency,year,naics,\
+purchased_spend,purchased_naics,upstream_kg_co2e
+brand,brand,500,1000000,USD,2023,,,,
+t1,supplier,2000,400000,USD,2023,315210,50000,313210,
+t2,supplier,,,,,313210,,,
+"""
 
 
 def run(tmp_path: Path, nodes: str = NODES, edges: str = EDGES, *extra: str):
@@ -62,12 +69,23 @@ def test_solve_writes_result_and_paths(tmp_path):
         "primary_share",
         "ci95_low",
         "ci95_high",
+        "own_part_kg_co2e",
+        "upstream_allocated_kg_co2e",
+        "gap_kg_co2e",
+        "gap_method",
     ]
     rows = out.set_index(["node_id", "method"])
     t2 = rows.loc[("t2", "spend_based"), "cradle_to_gate_kg_co2e"]
     assert t2 > 0  # 10,000 USD 2023 at the starter broadwoven fabric factor
-    t1 = rows.loc[("t1", "hybrid"), "cradle_to_gate_kg_co2e"]
-    assert t1 == pytest.approx(2000 + t2)
+    # the supplier's sector is its main activity: DQ 3.5 (spend_factors "supplier" route)
+    assert rows.loc[("t2", "spend_based"), "dq_score"] == pytest.approx(3.5)
+    t1_row = rows.loc[("t1", "hybrid")]
+    # t1 reports own emissions only: its other purchases are estimated from its sector
+    assert t1_row.gap_method == "hybrid-estimated-upstream"
+    assert t1_row.gap_kg_co2e > 0
+    assert t1_row.upstream_allocated_kg_co2e == pytest.approx(t2)
+    t1 = t1_row.cradle_to_gate_kg_co2e
+    assert t1 == pytest.approx(2000 + t2 + t1_row.gap_kg_co2e)
     cat1 = rows.loc[("brand", "scope3_cat1")]
     assert cat1.cradle_to_gate_kg_co2e == pytest.approx(0.25 * t1)
     assert cat1.ci95_low < cat1.cradle_to_gate_kg_co2e < cat1.ci95_high
@@ -75,6 +93,39 @@ def test_solve_writes_result_and_paths(tmp_path):
     assert set(paths["path"]) == {"brand <- t1", "brand <- t1 <- t2"}
     assert paths["contribution_kg_co2e"].sum() == pytest.approx(cat1.cradle_to_gate_kg_co2e)
     assert "Scope 3 Category 1" in res.output
+
+
+def test_solve_uses_a_disclosed_purchased_spend(tmp_path):
+    import spend_factors
+
+    res = run(tmp_path, GAP_NODES)
+    assert res.exit_code == 0, res.output
+    assert "upstream gaps: purchased-spend 1" in res.output
+    rows = pd.read_csv(tmp_path / "result.csv").set_index("node_id")
+    t1, t2 = rows.loc["t1"], rows.loc["t2"]
+    # 50,000 USD 2023 of purchases less 10,000 USD paid to t2, at the fabric factor,
+    # converted and deflated like any ledger line (compare with t2's own 10,000 USD line)
+    assert t1.gap_method == "purchased-spend"
+    assert t1.gap_kg_co2e == pytest.approx(4 * t2.cradle_to_gate_kg_co2e)
+    factor = spend_factors.load_dataset("starter").factors.set_index("code")
+    assert t2.cradle_to_gate_kg_co2e > 10000 * 0.9 * factor.loc["313210", "purchaser_factor"]
+    assert t1.dq_score == pytest.approx(
+        (2000 * 2 + t2.cradle_to_gate_kg_co2e * 3.5 + t1.gap_kg_co2e * 3.0)
+        / t1.cradle_to_gate_kg_co2e
+    )
+    assert t1.cradle_to_gate_kg_co2e == pytest.approx(
+        2000 + t2.cradle_to_gate_kg_co2e + t1.gap_kg_co2e
+    )
+
+
+def test_deprecated_price_basis_still_works_with_a_notice(tmp_path):
+    res = run(tmp_path, NODES, EDGES, "--price-basis", "purchaser")
+    assert res.exit_code == 0, res.output
+    assert "--price-basis purchaser means --margins include" in res.output
+    first = pd.read_csv(tmp_path / "result.csv")
+    res = run(tmp_path, NODES, EDGES, "--margins", "include")
+    assert res.exit_code == 0 and "--price-basis is deprecated" not in res.output
+    assert pd.read_csv(tmp_path / "result.csv").equals(first)
 
 
 def test_solve_is_reproducible_with_seed(tmp_path):
@@ -126,6 +177,33 @@ def test_example_files_solve(tmp_path):
             EDGES,
             ["nodes.csv line 4", "'999999'"],
         ),
+        (
+            GAP_NODES.replace("50000,", "-5,"),
+            EDGES,
+            ["nodes.csv line 3", "purchased_spend '-5'", "negative"],
+        ),
+        (
+            GAP_NODES.replace("USD,2023,315210,50000", ",2023,315210,50000").replace(
+                "400000,", ","
+            ),
+            EDGES,
+            ["nodes.csv line 3", "purchased_spend '50000'", "no currency"],
+        ),
+        (
+            GAP_NODES.replace(",313210,\nt2", ",textiles,\nt2"),
+            EDGES,
+            ["nodes.csv line 3", "purchased_naics 'textiles'", "not a NAICS code"],
+        ),
+        (
+            GAP_NODES.replace(",313210,\nt2", ",999999,\nt2"),
+            EDGES,
+            ["nodes.csv line 3 (t1)", "purchased_naics '999999'"],
+        ),
+        (
+            GAP_NODES.replace("313210,\nt2", "313210,lots\nt2"),
+            EDGES,
+            ["nodes.csv line 3", "upstream_kg_co2e 'lots'", "not a number"],
+        ),
     ],
     ids=[
         "share>1",
@@ -136,6 +214,11 @@ def test_example_files_solve(tmp_path):
         "shares-sum>1",
         "bad-kind",
         "unknown-naics",
+        "negative-purchased-spend",
+        "purchased-spend-without-currency",
+        "purchased-naics-not-a-code",
+        "unknown-purchased-naics",
+        "non-numeric-upstream",
     ],
 )
 def test_bad_inputs_name_file_line_and_value(tmp_path, nodes, edges, expected):

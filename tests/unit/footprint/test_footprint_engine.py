@@ -365,3 +365,18 @@ def test_zero_share_or_zero_spend_edge_changes_nothing(network, k, i):
             np.nan_to_num(base.nodes["cradle_to_gate_kg_co2e"]),
         )
     )
+
+
+def test_engine_and_hotspots_share_the_model_module_without_importing_each_other():
+    import ast
+    from pathlib import Path
+
+    from supplychain.footprint import engine, hotspots, model
+
+    def imported(module) -> set[str]:
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+    assert "engine" not in imported(hotspots)
+    assert "model" in imported(hotspots) and "model" in imported(engine)
+    assert engine._assemble is model._assemble and hotspots._Model is model._Model
