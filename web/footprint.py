@@ -53,6 +53,15 @@ PATH_SOURCE_LABELS = {
     "product": lazy_gettext("product footprint"),
     "average_data": lazy_gettext("average-data estimate"),
 }
+GAP_METHOD_LABELS = {
+    "disclosed-upstream": lazy_gettext("from the disclosed upstream emissions"),
+    "purchased-spend": lazy_gettext("spend-based estimate of the disclosed purchases"),
+    "hybrid-estimated-upstream": lazy_gettext("default estimate from the sector, data quality 5"),
+}
+MARGINS_LABELS = {
+    "include": lazy_gettext("with margins"),
+    "exclude": lazy_gettext("without transport, wholesale and retail margins"),
+}
 DQ_BASIS_LABELS = {
     "reported, verified": lazy_gettext("reported, verified"),
     "reported": lazy_gettext("reported"),
@@ -93,6 +102,32 @@ def source_label(provenance: dict[str, Any] | None) -> str:
     return _("No data")
 
 
+def margins_label(price_basis: str | None) -> str:
+    """A run's factor boundary in words; runs stored before the margins option read alike."""
+    import spend_factors
+
+    try:
+        key = spend_factors.margins_option(price_basis)
+    except ValueError:
+        return price_basis or ""
+    return str(MARGINS_LABELS.get(key, key))
+
+
+def parts_label(provenance: dict[str, Any] | None) -> str:
+    """A reporting supplier's cradle-to-gate split into own, allocated upstream and gap."""
+    parts = (provenance or {}).get("parts")
+    if not parts or parts.get("own_kg") is None:
+        return ""
+    text = _(
+        "Cradle-to-gate: own %(own)s, allocated upstream %(upstream)s, gap %(gap)s t CO2e",
+        own=format_tonnes(parts["own_kg"]),
+        upstream=format_tonnes(parts.get("upstream_allocated_kg") or 0),
+        gap=format_tonnes(parts.get("gap_kg") or 0),
+    )
+    method = parts.get("gap_method")
+    return f"{text} ({GAP_METHOD_LABELS.get(method, method)})" if method else text
+
+
 def breakdown_label(kind: str, key: str) -> str:
     if kind == "by_tier":
         return _("Tier %(tier)s", tier=key) if key else _("Tier unknown")
@@ -126,7 +161,7 @@ def _dataset_choices() -> list[tuple[str, str]]:
     import spend_factors
 
     try:
-        datasets = spend_factors.list_datasets()
+        datasets = spend_factors.list_datasets(get_settings().factor_store_path)
     except Exception:  # an unreadable store must not take the page down
         datasets = [spend_factors.starter_dataset().metadata]
     return [(f"{m.name}|{m.version}", f"{m.name} {m.version}") for m in datasets]
@@ -183,6 +218,8 @@ def _render(run: FootprintRun | None, *, is_latest: bool, year: int | None) -> s
         share=format_share,
         method_label=method_label,
         source_label=source_label,
+        parts_label=parts_label,
+        margins_label=margins_label,
         breakdown_label=breakdown_label,
         path_source_label=lambda s: str(PATH_SOURCE_LABELS.get(s, s)),
     )

@@ -212,6 +212,13 @@ def test_stored_run_matches_a_hand_computation(any_db_url):
         assert alpha.provenance["data_source"] == "disclosure"
         assert alpha.provenance["source_ref"] == "new"
         assert alpha.provenance["dq_basis"] == "reported, verified"
+        # Alpha discloses neither upstream nor purchases: the sector default applies, but its
+        # purchases (its sales to the brand × the plastics subsector's intermediate-input
+        # share) are less than it pays Beta, so the gap is 0 and its total is unchanged
+        parts = alpha.provenance["parts"]
+        assert parts["gap_method"] == "hybrid-estimated-upstream" and parts["gap_kg"] == 0
+        assert parts["own_kg"] == 10000
+        assert parts["upstream_allocated_kg"] == pytest.approx(expected["beta"] / 0.25, abs=1e-6)
         assert beta.tier == 2 and beta.method == "spend_based"
         assert float(beta.contribution_kg) == pytest.approx(expected["beta"], abs=2e-3)
         assert beta.provenance["factor_codes"] == ["325211"]
@@ -220,6 +227,11 @@ def test_stored_run_matches_a_hand_computation(any_db_url):
         conversions = gamma.provenance["spend_to_brand"]["conversions"]
         assert {c["currency"] for c in conversions} == {"CNY", "USD"}
         assert gamma.provenance["spend_to_brand"]["currency"] == "CNY"
+        # the estimate is the ledger's, line by line: three lines of the year, not the 2024 one
+        assert gamma.provenance["spend_to_brand"]["lines"] == 3
+        assert len(gamma.provenance["spend_to_brand"]["line_ids"]) == 3
+        assert gamma.provenance["factor_codes"] == ["331110"]
+        assert gamma.dq_score == pytest.approx(spend_factors.DQ_BY_METHOD["supplier"])
         delta = results[ids["delta"]]
         assert float(delta.contribution_kg) == pytest.approx(expected["delta"], abs=2e-3)
         assert delta.provenance["spend_to_brand"]["basis"] == "relationship annual spend"
