@@ -80,6 +80,13 @@ def format_share(value: float | None) -> str:
     return "–" if value is None else format_percent(value, format="#,##0.0%")
 
 
+def path_source_label(source: str) -> str:
+    """What a path's last step is: reported emissions, an estimate, or a supplier's upstream gap."""
+    if source in GAP_METHOD_LABELS:
+        return str(_("upstream gap (%(how)s)", how=GAP_METHOD_LABELS[source]))
+    return str(PATH_SOURCE_LABELS.get(source, source))
+
+
 def method_label(method: str | None) -> str:
     return str(METHOD_LABELS.get(method or "", method or ""))
 
@@ -221,7 +228,7 @@ def _render(run: FootprintRun | None, *, is_latest: bool, year: int | None) -> s
         parts_label=parts_label,
         margins_label=margins_label,
         breakdown_label=breakdown_label,
-        path_source_label=lambda s: str(PATH_SOURCE_LABELS.get(s, s)),
+        path_source_label=path_source_label,
     )
 
 

@@ -401,7 +401,12 @@ def test_console_shows_the_parts_in_both_languages(sqlite_url, tmp_path):
     assert "default estimate from the sector, data quality 5" in english
     assert "spend-based estimate of the disclosed purchases" in english
     assert "e+" not in english and "e-0" not in english
+    # a path ending in a supplier's upstream gap names the gap, never the raw method code
+    assert "upstream gap (" in english
+    for code in ("disclosed-upstream", "purchased-spend", "hybrid-estimated-upstream"):
+        assert f">{code}<" not in english
     client.post("/language", data={"lang": "zh_CN", "next": "/console/footprint"})
     chinese = client.get("/console/footprint").get_data(as_text=True)
     assert "摇篮到大门" in chinese and "Cradle-to-gate" not in chinese
     assert "行业默认估算" in chinese
+    assert "上游缺口（" in chinese
