@@ -17,6 +17,7 @@ import pandas as pd
 from .methodology import (
     DATA_SOURCES,
     DIMENSIONS,
+    INTENSITY_BASES,
     MATURITY_LEVELS,
     TARGET_STATUSES,
     VERIFICATION_LEVELS,
@@ -44,6 +45,8 @@ ITEMS: tuple[tuple[str, str], ...] = (
 REASONS: dict[str, tuple[str, ...]] = {
     "intensity_vs_sector": (
         "intensity_ratio",
+        "intensity_ratio_disclosed_upstream",
+        "intensity_ratio_scope12_only",
         "no_sector_reference",
         "intensity_not_reported",
         "not_disclosed",
@@ -51,6 +54,7 @@ REASONS: dict[str, tuple[str, ...]] = {
     "peer_percentile": (
         "peer_percentile",
         "too_few_peers",
+        "peers_need_upstream",
         "intensity_not_reported",
         "not_disclosed",
     ),
@@ -84,6 +88,7 @@ NUMERIC_DEFAULTS: dict[str, float] = {
     "emissions_kg": np.nan,
     "revenue": np.nan,
     "intensity": np.nan,
+    "scope12_intensity": np.nan,
     "sector_intensity": np.nan,
     "prev_intensity": np.nan,
     "renewable_share": np.nan,
@@ -101,6 +106,7 @@ CATEGORICAL = {
     "target_status": ("none", TARGET_STATUSES),
     "verification": ("none", VERIFICATION_LEVELS),
     "data_source": (None, DATA_SOURCES),
+    "intensity_basis": (None, INTENSITY_BASES),
 }
 
 
@@ -190,8 +196,7 @@ def _score(frame: pd.DataFrame, method: Methodology) -> ScoringResult:
     risk_level, risk_points, ratio = _risk(c, f, cfg)
     capability = pd.Series(level).map(cfg["capability"]).to_numpy(dtype=object)
     maturity_fraction = dimension_scores["maturity"] / 100.0
-    spend = np.clip(f["spend"].to_numpy(float), 0.0, None)
-    exposure = spend * np.where(c.disclosed, c.intensity, c.sector)
+    exposure = np.clip(f["spend"].to_numpy(float), 0.0, None) * c.exposure_intensity
     exposure = np.where(np.isfinite(exposure), exposure, f["contribution_kg"].to_numpy(float))
 
     suppliers = pd.DataFrame(
@@ -212,6 +217,7 @@ def _score(frame: pd.DataFrame, method: Methodology) -> ScoringResult:
             "grid_cell": (pd.Series(risk_level) + ":" + pd.Series(capability)).to_numpy(object),
             "engagement_potential_kg": exposure * (1.0 - maturity_fraction),
             "intensity": c.intensity,
+            "intensity_basis": c.basis,
             "sector_intensity": c.sector,
             "intensity_ratio": ratio,
             "dq_score": c.dq,
@@ -242,7 +248,11 @@ class _Columns:
         sector = f["sector_intensity"].to_numpy(float)
         self.has_sector = np.isfinite(sector) & (sector > 0)
         self.sector = np.where(self.has_sector, sector, np.nan)
-        self.ratio = self.intensity / self.sector
+        self._bases(f, cfg["items"]["emissions"]["intensity_vs_sector"])
+        # the trend's intensity: Scope 1 + 2 (version 1.0 trended the intensity it compared)
+        scope12 = f["scope12_intensity"].to_numpy(float) if self.upstream_aware else intensity
+        self.scope12_known = self.responded & np.isfinite(scope12) & (scope12 >= 0)
+        self.scope12 = np.where(self.scope12_known, scope12, np.nan)
         self.prev = f["prev_intensity"].to_numpy(float)
         self.renewable = f["renewable_share"].to_numpy(float)
         self.target_status = f["target_status"].to_numpy(object)
@@ -261,6 +271,27 @@ class _Columns:
         self.data_source = f["data_source"].to_numpy(object)
         self.benchmark = float(cfg["benchmark"]["annual_reduction_pct"])
 
+    def _bases(self, f: pd.DataFrame, spec: dict) -> None:
+        """What each intensity counts, and the ratio to the sector the items use.
+
+        From version 1.1 on (``emissions_basis: cradle_to_gate``) an intensity of Scope 1 + 2
+        only is a lower bound of the cradle-to-gate intensity the reference stands for: its
+        ratio is raised to at least ``scope12_only_min_ratio``. Version 1.0 compares as given.
+        """
+        basis = f["intensity_basis"].to_numpy(object)
+        basis = np.where(pd.isna(basis), "own_only", basis)
+        self.basis = np.where(self.disclosed, basis, None).astype(object)
+        self.upstream_aware = spec.get("emissions_basis", "scope1_2") == "cradle_to_gate"
+        self.scope12_only = self.upstream_aware & self.disclosed & (self.basis == "own_only")
+        self.measured_ratio = self.intensity / self.sector
+        floor = float(spec["scope12_only_min_ratio"]) if self.upstream_aware else 0.0
+        raised = self.scope12_only & self.has_sector
+        self.ratio = np.where(raised, np.fmax(self.measured_ratio, floor), self.measured_ratio)
+        # kg per unit of spend behind the exposure: the ratio used, on the sector reference
+        self.exposure_intensity = np.where(
+            self.disclosed, np.where(raised, self.ratio * self.sector, self.intensity), self.sector
+        )
+
 
 def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with every column present, numbers as floats and categories checked."""
@@ -275,9 +306,13 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
         f[col] = pd.to_numeric(f[col], errors="coerce").astype(float)
         if not np.isnan(default):
             f[col] = f[col].fillna(default)
-    if f["intensity"].isna().any():
-        derived = f["emissions_kg"] / f["revenue"].where(f["revenue"] > 0)
-        f["intensity"] = f["intensity"].fillna(derived)
+    if "scope12_intensity" not in frame.columns:  # a frame of version 1.0: it is the intensity
+        f["scope12_intensity"] = f["intensity"]
+    # without an intensity, Scope 1 + 2 over revenue stands in for both, as Scope 1 + 2 only
+    derived = f["emissions_kg"] / f["revenue"].where(f["revenue"] > 0)
+    filled = f["intensity"].isna() & derived.notna()
+    f["intensity"] = f["intensity"].fillna(derived)
+    f["scope12_intensity"] = f["scope12_intensity"].fillna(derived)
     for col, (default, allowed) in CATEGORICAL.items():
         if col not in f.columns:
             f[col] = default
@@ -291,6 +326,7 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
                 f"allowed: {', '.join(allowed)}"
             )
         f[col] = values
+    f.loc[filled, "intensity_basis"] = "own_only"
     if "sector_code" not in f.columns:
         f["sector_code"] = None
     return f
@@ -318,6 +354,9 @@ def _params(**columns: np.ndarray) -> np.ndarray:
     elif len(keys) == 3:
         k0, k1, k2 = keys
         rows = [{k0: a, k1: b, k2: c} for a, b, c in zip(*lists, strict=True)]
+    elif len(keys) == 5:  # the intensity item from version 1.1 on
+        k0, k1, k2, k3, k4 = keys
+        rows = [{k0: a, k1: b, k2: c, k3: d, k4: e} for a, b, c, d, e in zip(*lists, strict=True)]
     else:
         rows = [dict(zip(keys, vals, strict=True)) for vals in zip(*lists, strict=True)]
     out = np.empty(len(rows), dtype=object)
@@ -342,27 +381,41 @@ def _intensity_vs_sector(c: _Columns, cfg: dict) -> _Item:
     assumed = float(spec["undisclosed_ratio"])
     compared = c.disclosed & c.has_sector
     used_ratio = np.where(compared, c.ratio, np.where(c.disclosed, 1.0, assumed))
+    disclosed_upstream = c.upstream_aware & (c.basis == "own_plus_disclosed_upstream")
     reason = _select(
-        [~c.responded, ~c.disclosed, ~c.has_sector],
-        ["not_disclosed", "intensity_not_reported", "no_sector_reference"],
+        [~c.responded, ~c.disclosed, ~c.has_sector, c.scope12_only, disclosed_upstream],
+        [
+            "not_disclosed",
+            "intensity_not_reported",
+            "no_sector_reference",
+            "intensity_ratio_scope12_only",
+            "intensity_ratio_disclosed_upstream",
+        ],
         "intensity_ratio",
     )
-    return _Item(
-        applicable=np.ones(c.n, bool),
-        fraction=_ratio_fraction(used_ratio, spec),
-        reason=reason,
-        params=_params(
-            intensity=c.intensity,
-            sector_intensity=c.sector,
-            ratio=np.round(used_ratio, 4),
-        ),
+    fraction = _ratio_fraction(used_ratio, spec)
+    if not c.upstream_aware:  # version 1.0: params as they were stored then
+        params = _params(
+            intensity=c.intensity, sector_intensity=c.sector, ratio=np.round(used_ratio, 4)
+        )
+        return _Item(np.ones(c.n, bool), fraction, reason, params)
+    measured = np.where(c.scope12_only & compared, np.round(c.measured_ratio, 4), np.nan)
+    params = _params(
+        intensity=c.intensity,
+        sector_intensity=c.sector,
+        ratio=np.round(used_ratio, 4),
+        basis=c.basis,
+        measured_ratio=measured,
     )
+    return _Item(np.ones(c.n, bool), fraction, reason, params)
 
 
 def _peer_percentile(c: _Columns, f: pd.DataFrame, cfg: dict) -> _Item:
     min_peers = int(cfg["items"]["emissions"]["peer_percentile"]["min_peers"])
     sector_code = f["sector_code"].astype(object)
-    eligible = c.disclosed & sector_code.notna().to_numpy()
+    # peers compare cradle-to-gate intensities: a Scope 1 + 2-only one is neither compared nor
+    # a peer (version 1.1 on)
+    eligible = c.disclosed & ~c.scope12_only & sector_code.notna().to_numpy()
     peers = np.zeros(c.n, dtype=np.int64)
     fraction = np.zeros(c.n)
     if eligible.any():
@@ -374,8 +427,8 @@ def _peer_percentile(c: _Columns, f: pd.DataFrame, cfg: dict) -> _Item:
         fraction[eligible] = np.divide(higher, count - 1, out=np.zeros(len(sub)), where=count > 1)
     applicable = eligible & (peers >= min_peers)
     reason = _select(
-        [~c.responded, ~c.disclosed, ~applicable],
-        ["not_disclosed", "intensity_not_reported", "too_few_peers"],
+        [~c.responded, ~c.disclosed, c.scope12_only, ~applicable],
+        ["not_disclosed", "intensity_not_reported", "peers_need_upstream", "too_few_peers"],
         "peer_percentile",
     )
     return _Item(
@@ -390,22 +443,25 @@ def _peer_percentile(c: _Columns, f: pd.DataFrame, cfg: dict) -> _Item:
 
 
 def _trend(c: _Columns, cfg: dict) -> _Item:
+    """Scope 1 + 2 intensity against the year before: the same boundary both years, whatever
+    the basis of the intensity compared with the sector."""
+    known = c.scope12_known
     has_prev = np.isfinite(c.prev) & (c.prev > 0)
-    reduction = np.where(c.disclosed & has_prev, (1.0 - c.intensity / c.prev) * 100.0, np.nan)
-    applicable = ~c.disclosed | has_prev
+    reduction = np.where(known & has_prev, (1.0 - c.scope12 / c.prev) * 100.0, np.nan)
+    applicable = ~known | has_prev
     fraction = np.clip(np.nan_to_num(reduction) / c.benchmark, 0.0, 1.0)
     reason = _select(
-        [~c.responded, ~c.disclosed, ~has_prev, reduction > 0],
+        [~c.responded, ~known, ~has_prev, reduction > 0],
         ["not_disclosed", "intensity_not_reported", "no_previous_year", "intensity_reduced"],
         "intensity_not_reduced",
     )
     return _Item(
         applicable=applicable,
-        fraction=np.where(c.disclosed & has_prev, fraction, 0.0),
+        fraction=np.where(known & has_prev, fraction, 0.0),
         reason=reason,
         params=_params(
             reduction_pct=np.round(reduction, 2),
-            intensity=c.intensity,
+            intensity=c.scope12,
             previous_intensity=np.where(has_prev, c.prev, np.nan),
         ),
     )
@@ -619,11 +675,27 @@ def _items_frame(
     )
 
 
+def _example_bases(
+    rng: np.random.Generator, responded: np.ndarray, cradle: np.ndarray, prev: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Basis, compared intensity, Scope 1 + 2 intensity and its previous year, from
+    cradle-to-gate intensities (``prev`` is the cradle-to-gate one of the year before)."""
+    n = len(responded)
+    own_share = rng.uniform(0.1, 0.6, n)  # Scope 1 + 2 share of the cradle-to-gate total
+    bases = np.array(INTENSITY_BASES, object)
+    basis = np.where(responded, rng.choice(bases, n, p=[0.7, 0.15, 0.15]), None).astype(object)
+    scope12 = cradle * own_share
+    compared = np.where(basis == "own_only", scope12, cradle)
+    return basis, compared, scope12, prev * own_share
+
+
 def example_frame(n: int, seed: int = 0) -> pd.DataFrame:
     """A realistic random input frame of ``n`` suppliers (tests and the benchmark).
 
-    About 60 % responded; intensities spread log-normally around 30 sector references;
-    maturity falls off level by level; non-responders carry only secondary data.
+    About 60 % responded; cradle-to-gate intensities spread log-normally around 30 sector
+    references, with Scope 1 + 2 a tenth to six tenths of them; a responder's intensity is
+    cradle-to-gate (70 %), Scope 1 + 2 plus disclosed upstream (15 %) or Scope 1 + 2 only
+    (15 %); maturity falls off level by level; non-responders carry only secondary data.
     """
     rng = np.random.default_rng(seed)
     ids = np.arange(1, n + 1)
@@ -656,8 +728,8 @@ def example_frame(n: int, seed: int = 0) -> pd.DataFrame:
         for i, level in enumerate(MATURITY_LEVELS)
     }
     sources = np.array(DATA_SOURCES[:-1], dtype=object)
-    emissions = intensity * revenue
-    exposure = spend * np.where(responded, intensity, sector_intensity)
+    basis, compared, scope12, prev = _example_bases(rng, responded, intensity, prev)
+    exposure = spend * np.where(responded, compared, sector_intensity)
     return pd.DataFrame(
         {
             "relationship_id": ids,
@@ -673,9 +745,11 @@ def example_frame(n: int, seed: int = 0) -> pd.DataFrame:
             "responded": responded,
             "spend": spend,
             "spend_share": spend / spend.sum() if n else spend,
-            "emissions_kg": emissions,
+            "emissions_kg": scope12 * revenue,
             "revenue": np.where(responded, revenue, np.nan),
-            "intensity": intensity,
+            "intensity": compared,
+            "intensity_basis": basis,
+            "scope12_intensity": scope12,
             "sector_intensity": sector_intensity,
             "prev_intensity": prev,
             "renewable_share": np.where(responded, np.round(rng.beta(1.5, 3.0, n), 3), np.nan),
@@ -690,7 +764,7 @@ def example_frame(n: int, seed: int = 0) -> pd.DataFrame:
             "data_source": np.where(
                 responded, rng.choice(sources, n), "statistical_average"
             ).astype(object),
-            "cradle_to_gate_kg": np.where(responded, emissions, exposure),
+            "cradle_to_gate_kg": np.where(responded, intensity * revenue, exposure),
             "contribution_kg": exposure,
         }
     )

@@ -109,14 +109,36 @@ def _known(params: Mapping[str, Any], *names: str) -> bool:
     return True
 
 
+#: What an intensity counted, by ``params["basis"]`` (methodology 1.1 on; 1.0 stored none).
+BASIS_NAMES = {
+    "cradle_to_gate": "cradle-to-gate intensity",
+    "own_plus_disclosed_upstream": "Scope 1 + 2 and disclosed upstream intensity",
+    "own_only": "Scope 1 + 2 intensity",
+}
+
+
+def _position(ratio: float, what: str) -> str:
+    if math.isclose(ratio, 1.0, abs_tol=0.005):
+        return f"{what} at the sector reference"
+    side = "below" if ratio < 1 else "above"
+    return f"{what} {number(abs(1.0 - ratio) * 100.0, 0)} % {side} the sector reference"
+
+
 def _intensity_ratio(p: Mapping[str, Any], _bench: float) -> str | None:
     if not _known(p, "ratio"):
         return None
-    ratio = float(p["ratio"])
-    if math.isclose(ratio, 1.0, abs_tol=0.005):
-        return "intensity at the sector reference"
-    side = "below" if ratio < 1 else "above"
-    return f"intensity {number(abs(1.0 - ratio) * 100.0, 0)} % {side} the sector reference"
+    return _position(float(p["ratio"]), BASIS_NAMES.get(str(p.get("basis")), "intensity"))
+
+
+def _scope12_only(p: Mapping[str, Any], _bench: float) -> str | None:
+    """A Scope 1 + 2-only intensity: what it measured, and that it counts no lower than 1."""
+    if not _known(p, "measured_ratio"):
+        return "Scope 1 + 2 only, upstream unknown: counted as at least the sector reference"
+    measured = float(p["measured_ratio"])
+    text = _position(measured, "Scope 1 + 2 intensity")
+    if _known(p, "ratio") and float(p["ratio"]) > measured:
+        return f"{text}, but upstream unknown: counted as at the sector reference"
+    return f"{text} (upstream unknown)"
 
 
 def _peer_percentile(p: Mapping[str, Any], _bench: float) -> str | None:
@@ -188,6 +210,11 @@ _TEXTS: dict[tuple[str | None, str], Callable[[Mapping[str, Any], float], str | 
     (None, "not_disclosed"): _fixed(NOT_DISCLOSED),
     (None, "intensity_not_reported"): _fixed("emissions intensity not reported"),
     ("intensity_vs_sector", "intensity_ratio"): _intensity_ratio,
+    ("intensity_vs_sector", "intensity_ratio_disclosed_upstream"): _intensity_ratio,
+    ("intensity_vs_sector", "intensity_ratio_scope12_only"): _scope12_only,
+    ("peer_percentile", "peers_need_upstream"): _fixed(
+        "not compared with peers: only Scope 1 + 2 known, upstream unknown"
+    ),
     ("intensity_vs_sector", "no_sector_reference"): _fixed(
         "no sector reference intensity to compare with"
     ),

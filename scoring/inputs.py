@@ -3,10 +3,20 @@
 One row per active supplier relationship of the brand (delisted suppliers are not scored):
 the latest accepted disclosure of the year (and of the year before, for the trend), the
 supplier's node in the brand's latest footprint run of the year, the brand's spend with it and
-the sector reference intensity of the factor dataset. Money is put on the brand's reporting
-currency at the reporting year's prices with :func:`spend_factors.convert_money` (exchange at
-the amount's year, then deflate); an amount the shipped tables cannot convert stays NaN and a
-warning names it, so amounts in different currencies are never added unconverted.
+the sector reference intensity of the factor dataset.
+
+The intensity compared with the sector reference (``intensity``) is cradle-to-gate, like the
+reference, as far as it is known (methodology 1.1 on; 1.0 compared Scope 1 + 2): the node's
+``cradle_to_gate_kg`` when the footprint run solved the supplier with its upstream gap filled
+(``intensity_basis`` ``cradle_to_gate``), else Scope 1 + 2 plus the disclosed upstream Scope 3
+(``own_plus_disclosed_upstream``), else Scope 1 + 2 alone (``own_only``, which the engine never
+places below the sector reference). Each is divided by the disclosed revenue. The trend keeps
+comparing Scope 1 + 2 intensities (``scope12_intensity``, ``prev_intensity``).
+
+Money is put on the brand's reporting currency at the reporting year's prices with
+:func:`spend_factors.convert_money` (exchange at the amount's year, then deflate); an amount
+the shipped tables cannot convert stays NaN and a warning names it, so amounts in different
+currencies are never added unconverted.
 
 Questionnaire answers reach the frame through ``Disclosure.details`` (see
 ``questionnaires/derive.py``). The questionnaire's ``data_source_emissions`` choices map to
@@ -33,13 +43,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scoring.methodology import INTENSITY_BASES, Methodology
 from supplychain.config import load_settings
 from supplychain.models import (
     Disclosure,
@@ -51,10 +62,15 @@ from supplychain.models import (
     SupplierRelationship,
 )
 
-if TYPE_CHECKING:
-    from scoring.methodology import Methodology
-
-__all__ = ["COLUMNS", "DATA_SOURCES", "LEVELS", "ScoringInputs", "gather_inputs"]
+__all__ = [
+    "BASES",
+    "COLUMNS",
+    "DATA_SOURCES",
+    "LEVELS",
+    "ScoringInputs",
+    "compared_intensity",
+    "gather_inputs",
+]
 
 LEVELS = ("disclosure", "awareness", "management", "leadership")
 DATA_SOURCES = {
@@ -66,6 +82,13 @@ DATA_SOURCES = {
 NO_RESPONSE_SOURCE = "statistical_average"
 NOT_IN_RUN_DQ = 5.0
 STARTER = ("starter", None, "purchaser")
+#: What ``intensity`` counts, most complete first.
+BASES = INTENSITY_BASES
+CRADLE_TO_GATE, OWN_PLUS_UPSTREAM, OWN_ONLY = BASES
+#: Footprint node methods of a supplier solved from its own data (the hybrid method).
+PRIMARY_NODE_METHODS = ("supplier_specific", "hybrid")
+#: How many suppliers a warning names before it says "and N more".
+NAMED = 10
 
 COLUMNS = [
     "relationship_id",
@@ -82,6 +105,8 @@ COLUMNS = [
     "emissions_kg",
     "revenue",
     "intensity",
+    "intensity_basis",
+    "scope12_intensity",
     "sector_intensity",
     "prev_intensity",
     "renewable_share",
@@ -195,6 +220,87 @@ def _intensity(disclosure: Disclosure, year: int, convert: _Converter, who: str)
     if not revenue > 0 or math.isnan(emissions):
         return math.nan
     return emissions / revenue
+
+
+def compared_intensity(
+    scope12_kg: float,
+    revenue: float,
+    *,
+    upstream_kg: float | None = None,
+    cradle_to_gate_kg: float | None = None,
+) -> tuple[float, str | None]:
+    """The intensity to set against the sector's cradle-to-gate reference, and its basis.
+
+    The most complete emissions known: the footprint node's cradle-to-gate total, else Scope
+    1 + 2 plus the disclosed upstream Scope 3, else Scope 1 + 2 alone; each over revenue. NaN
+    and no basis without a positive revenue or without Scope 1 + 2.
+    """
+    if not revenue > 0 or not math.isfinite(scope12_kg):
+        return math.nan, None
+    if cradle_to_gate_kg is not None and math.isfinite(cradle_to_gate_kg):
+        return cradle_to_gate_kg / revenue, CRADLE_TO_GATE
+    if upstream_kg is not None and math.isfinite(upstream_kg) and upstream_kg >= 0:
+        return (scope12_kg + upstream_kg) / revenue, OWN_PLUS_UPSTREAM
+    return scope12_kg / revenue, OWN_ONLY
+
+
+class _NodeCheck:
+    """Which suppliers' footprint nodes cannot serve as their cradle-to-gate total, and why."""
+
+    def __init__(self, run: FootprintRun | None) -> None:
+        self.run = run
+        self.skipped: dict[str, list[str]] = defaultdict(list)
+
+    def cradle_to_gate(
+        self, node: FootprintNodeResult | None, disclosure: Disclosure, who: str
+    ) -> float | None:
+        """The node's total when the run solved this disclosure with its upstream gap filled.
+
+        A node whose run predates the gap method (no ``parts``), that was built from an older
+        disclosure, or whose purchases outside the network are unknown (no gap rule applied)
+        counts only its known suppliers: a lower bound, so it is not used.
+        """
+        if node is None or node.method not in PRIMARY_NODE_METHODS:
+            return None
+        provenance = node.provenance or {}
+        parts = provenance.get("parts")
+        used = provenance.get("disclosure")
+        if node.cradle_to_gate_kg is None or not isinstance(parts, dict):
+            self.skipped["no_parts"].append(who)
+        elif used is not None and str(used) != str(disclosure.public_id):
+            self.skipped["stale"].append(who)
+        elif not parts.get("gap_method"):
+            self.skipped["no_gap"].append(who)
+        else:
+            return float(node.cradle_to_gate_kg)
+        return None
+
+    def warnings(self, own_only: list[str]) -> list[str]:
+        """One sentence per reason, naming the suppliers it concerns."""
+        run = f"footprint run {self.run.id}" if self.run is not None else "the footprint run"
+        texts = {
+            "no_parts": f"{run} predates the upstream gap method: its totals for these "
+            "suppliers count only their known suppliers, so they are not used as their "
+            "cradle-to-gate emissions (re-run the footprint)",
+            "stale": f"{run} was computed from an older disclosure than the latest accepted "
+            "one, so its totals for these suppliers are not used (re-run the footprint)",
+            "no_gap": f"{run} knows nothing of their purchases outside the network (no "
+            "upstream, purchased spend or sector), so its totals for them count only their "
+            "known suppliers and are not used",
+        }
+        out = [f"{texts[key]}: {_named(names)}" for key, names in self.skipped.items() if names]
+        if own_only:
+            out.append(
+                f"{len(own_only)} supplier(s) are compared with the sector on Scope 1 + 2 only "
+                "(no footprint total, no disclosed upstream Scope 3), so they are placed no "
+                f"lower than the sector reference: {_named(own_only)}"
+            )
+        return out
+
+
+def _named(names: list[str]) -> str:
+    shown = ", ".join(names[:NAMED])
+    return shown if len(names) <= NAMED else f"{shown} and {len(names) - NAMED} more"
 
 
 def _target_status(details: dict[str, Any]) -> str:
@@ -326,14 +432,21 @@ def _factor_dataset(run: FootprintRun | None, warnings: list[str]):
 
 
 def _sector_references(
-    codes: list[str | None], run: FootprintRun | None, convert: _Converter
+    codes: list[str | None],
+    run: FootprintRun | None,
+    convert: _Converter,
+    margins: str | None = None,
 ) -> np.ndarray:
-    """kg CO2e per unit of reporting currency at the reporting year's prices, per code."""
+    """kg CO2e per unit of reporting currency at the reporting year's prices, per code.
+
+    ``margins`` is the methodology's option (``include``/``exclude``); None (version 1.0)
+    follows the footprint run's.
+    """
     import spend_factors
 
     dataset, basis = _factor_dataset(run, convert.warnings)
     try:
-        factors = dataset.lookup([c or "" for c in codes], basis)
+        factors = dataset.lookup([c or "" for c in codes], margins or basis)
     except (spend_factors.DatasetError, ValueError) as exc:  # no factors for this price basis
         convert.warnings.append(f"sector references unavailable: {exc}")
         return np.full(len(codes), np.nan)
@@ -343,6 +456,22 @@ def _sector_references(
         meta.currency, meta.price_year, f"factor dataset {meta.name} {meta.version}"
     )
     return factors * per_unit
+
+
+def _latest_footprint(
+    session: Session, brand_id: int, year: int
+) -> tuple[FootprintRun | None, dict[int, FootprintNodeResult]]:
+    """The brand's latest footprint run of the year and its nodes by organisation."""
+    run = session.scalars(
+        select(FootprintRun)
+        .where(FootprintRun.brand_id == brand_id, FootprintRun.reporting_year == year)
+        .order_by(FootprintRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None, {}
+    nodes = session.scalars(select(FootprintNodeResult).where(FootprintNodeResult.run_id == run.id))
+    return run, {n.organization_id: n for n in nodes}
 
 
 def gather_inputs(session: Session, brand_id: int, year: int, method: Methodology) -> ScoringInputs:
@@ -367,21 +496,9 @@ def gather_inputs(session: Session, brand_id: int, year: int, method: Methodolog
     disclosures = _latest_disclosures(session, brand_id, (year, year - 1))
     ledger = _ledger_spend(session, brand_id, year)
     ledger_codes = _ledger_codes(session, brand_id, year)
-    run = session.scalars(
-        select(FootprintRun)
-        .where(FootprintRun.brand_id == brand_id, FootprintRun.reporting_year == year)
-        .order_by(FootprintRun.id.desc())
-        .limit(1)
-    ).first()
-    nodes: dict[int, FootprintNodeResult] = {}
-    if run is not None:
-        nodes = {
-            n.organization_id: n
-            for n in session.scalars(
-                select(FootprintNodeResult).where(FootprintNodeResult.run_id == run.id)
-            )
-        }
-
+    run, nodes = _latest_footprint(session, brand_id, year)
+    nodes_checked = _NodeCheck(run)
+    own_only: list[str] = []
     rows = []
     for rel, org in pairs:
         who = f"{org.name} ({rel.supplier_code})"
@@ -407,6 +524,9 @@ def gather_inputs(session: Session, brand_id: int, year: int, method: Methodolog
             else math.nan
         )
         node = nodes.get(org.id)
+        row.update(_compared(row, disclosure, node, nodes_checked, who, method))
+        if row["intensity_basis"] == OWN_ONLY and method.emissions_basis == CRADLE_TO_GATE:
+            own_only.append(who)
         row["dq_score"] = (
             float(node.dq_score)
             if node is not None and node.dq_score is not None
@@ -416,9 +536,12 @@ def gather_inputs(session: Session, brand_id: int, year: int, method: Methodolog
         row["contribution_kg"] = _kg(node.contribution_kg if node is not None else None)
         rows.append(row)
 
+    warnings.extend(nodes_checked.warnings(own_only))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["sector_intensity"] = (
-        _sector_references(frame["sector_code"].tolist(), run, convert) if len(frame) else []
+        _sector_references(frame["sector_code"].tolist(), run, convert, method.reference_margins)
+        if len(frame)
+        else []
     )
     frame = _typed(frame)
     total = frame["spend"].sum(min_count=1)
@@ -434,6 +557,35 @@ def gather_inputs(session: Session, brand_id: int, year: int, method: Methodolog
 
 def _kg(value: Decimal | None) -> float:
     return math.nan if value is None else float(value)
+
+
+def _compared(
+    row: dict[str, Any],
+    disclosure: Disclosure | None,
+    node: FootprintNodeResult | None,
+    nodes_checked: _NodeCheck,
+    who: str,
+    method: Methodology,
+) -> dict[str, Any]:
+    """``intensity`` and ``intensity_basis``: what is compared with the sector reference."""
+    if disclosure is None:
+        return {"intensity": math.nan, "intensity_basis": None}
+    if method.emissions_basis != CRADLE_TO_GATE:  # version 1.0: Scope 1 + 2
+        known = math.isfinite(row["scope12_intensity"])
+        return {
+            "intensity": row["scope12_intensity"],
+            "intensity_basis": OWN_ONLY if known else None,
+        }
+    if not row["revenue"] > 0 or not math.isfinite(row["emissions_kg"]):
+        return {"intensity": math.nan, "intensity_basis": None}
+    upstream = disclosure.scope3_upstream_kg
+    intensity, basis = compared_intensity(
+        row["emissions_kg"],
+        row["revenue"],
+        upstream_kg=None if upstream is None else float(upstream),
+        cradle_to_gate_kg=nodes_checked.cradle_to_gate(node, disclosure, who),
+    )
+    return {"intensity": intensity, "intensity_basis": basis}
 
 
 def _spend(
@@ -468,7 +620,7 @@ def _disclosed(
         return {
             "emissions_kg": math.nan,
             "revenue": math.nan,
-            "intensity": math.nan,
+            "scope12_intensity": math.nan,
             "renewable_share": math.nan,
             "target_status": "none",
             "target_annual_reduction_pct": math.nan,
@@ -488,7 +640,7 @@ def _disclosed(
     return {
         "emissions_kg": _emissions(disclosure),
         "revenue": revenue,
-        "intensity": _intensity(disclosure, year, convert, who),
+        "scope12_intensity": _intensity(disclosure, year, convert, who),
         "renewable_share": math.nan if share is None else float(share),
         "target_status": _target_status(details),
         "target_annual_reduction_pct": _annual_reduction(details),
@@ -505,6 +657,7 @@ _FLOATS = [
     "emissions_kg",
     "revenue",
     "intensity",
+    "scope12_intensity",
     "sector_intensity",
     "prev_intensity",
     "renewable_share",
@@ -530,6 +683,6 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     )
     for column in ("supplier_code", "supplier_name", "target_status", "verification"):
         frame[column] = frame[column].astype(object)
-    for column in ("category", "country", "sector_code", "data_source"):
+    for column in ("category", "country", "sector_code", "data_source", "intensity_basis"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame

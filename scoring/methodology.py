@@ -34,6 +34,15 @@ DATA_SOURCES = (
     "statistical_average",
 )
 OVERRIDABLE = ("weights", "bands", "sbti_target")
+#: What the intensity compared with the sector counts: Scope 1 + 2 alone (version 1.0) or the
+#: supplier's cradle-to-gate emissions, as far as they are known (version 1.1 on).
+EMISSIONS_BASES = ("scope1_2", "cradle_to_gate")
+#: What a supplier's ``intensity`` counts (``scoring.inputs``), most complete first: its
+#: footprint node's cradle-to-gate total, its Scope 1 + 2 plus disclosed upstream Scope 3, or
+#: its Scope 1 + 2 alone.
+INTENSITY_BASES = ("cradle_to_gate", "own_plus_disclosed_upstream", "own_only")
+#: Margins options of the sector reference factor (``spend_factors.margins_option``).
+REFERENCE_MARGINS = ("include", "exclude")
 
 
 class MethodologyError(ValueError):
@@ -53,6 +62,18 @@ class Methodology:
     def to_dict(self) -> dict:
         """The effective configuration, JSON-able, as stored with a scoring run."""
         return copy.deepcopy(self.config)
+
+    @property
+    def emissions_basis(self) -> str:
+        """``cradle_to_gate`` or ``scope1_2`` (files written before the key: version 1.0)."""
+        spec = self.config["items"]["emissions"]["intensity_vs_sector"]
+        return str(spec.get("emissions_basis", "scope1_2"))
+
+    @property
+    def reference_margins(self) -> str | None:
+        """Margins option of the sector reference; None: the footprint run's (version 1.0)."""
+        reference = self.config.get("sector_reference") or {}
+        return reference.get("margins")
 
     @property
     def config_hash(self) -> str:
@@ -188,6 +209,7 @@ def validate_config(config: dict) -> None:
     if _number(ivs["zero_ratio"], f"{key}.zero_ratio", low=0.0) <= full_ratio:
         raise MethodologyError(f"{key}.zero_ratio: must be above full_ratio ({full_ratio:g})")
     _number(ivs["undisclosed_ratio"], f"{key}.undisclosed_ratio", low=1.0)
+    _validate_basis(config, ivs, key)
     min_peers = config["items"]["emissions"]["peer_percentile"]["min_peers"]
     if isinstance(min_peers, bool) or not isinstance(min_peers, int) or min_peers < 2:
         raise MethodologyError("items.emissions.peer_percentile.min_peers: a whole number >= 2")
@@ -205,3 +227,24 @@ def validate_config(config: dict) -> None:
             _number(spec["ladder"][choice], f"{key}.{choice}", low=0.0, high=spec["points"])
     if set(config["capability"]) != {"none", *MATURITY_LEVELS}:
         raise MethodologyError("capability: expected a level for none and every maturity level")
+
+
+def _validate_basis(config: dict, ivs: dict, key: str) -> None:
+    """The emissions basis of the intensity item and the sector reference's margins option."""
+    basis = ivs.get("emissions_basis", "scope1_2")
+    if basis not in EMISSIONS_BASES:
+        raise MethodologyError(
+            f"{key}.emissions_basis: expected one of {', '.join(EMISSIONS_BASES)}, got {basis!r}"
+        )
+    if basis == "cradle_to_gate":
+        if "scope12_only_min_ratio" not in ivs:
+            raise MethodologyError(f"{key}.scope12_only_min_ratio: required with cradle_to_gate")
+        _number(ivs["scope12_only_min_ratio"], f"{key}.scope12_only_min_ratio", low=1.0)
+    reference = config.get("sector_reference")
+    if reference is None:
+        return
+    if not isinstance(reference, dict) or reference.get("margins") not in REFERENCE_MARGINS:
+        got = reference.get("margins") if isinstance(reference, dict) else reference
+        raise MethodologyError(
+            f"sector_reference.margins: expected {' or '.join(REFERENCE_MARGINS)}, got {got!r}"
+        )

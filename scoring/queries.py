@@ -65,6 +65,7 @@ __all__ = [
     "category_scores",
     "effective_intensity",
     "engagement_priority",
+    "intensity_params",
     "sbti_engagement",
     "sbti_target",
     "score_categories",
@@ -749,16 +750,43 @@ def category_scores(
     ]
 
 
-def effective_intensity(score: SupplierScore) -> tuple[float | None, str]:
+def effective_intensity(
+    score: SupplierScore, intensity_params: dict | None = None
+) -> tuple[float | None, str]:
     """kg CO2e per reporting-currency unit: the disclosed intensity, else the sector reference
-    (secondary data); with which one it is ("disclosed", "sector" or "unknown")."""
+    (secondary data); with which one it is ("disclosed", "sector" or "unknown").
+
+    ``intensity_params`` are the score's ``intensity_vs_sector`` params. A Scope 1 + 2-only
+    intensity (methodology 1.1 on) counts at the ratio the item used, as in engagement
+    potential: the sector reference when its own ratio was lower, since its upstream is
+    unknown.
+    """
     disclosed = _finite(score.intensity)
+    sector = _finite(score.sector_intensity)
+    params = intensity_params or {}
+    if disclosed is not None and params.get("basis") == "own_only" and sector is not None:
+        used, measured = _finite(params.get("ratio")), _finite(params.get("measured_ratio"))
+        if used is not None and measured is not None and used > measured:  # it was raised
+            return used * sector, "sector"
     if disclosed is not None:
         return disclosed, "disclosed"
-    sector = _finite(score.sector_intensity)
     if sector is not None:
         return sector, "sector"
     return None, "unknown"
+
+
+def intensity_params(session: Session, score_ids: list[int]) -> dict[int, dict]:
+    """The ``intensity_vs_sector`` params of the given scores (one query)."""
+    if not score_ids:
+        return {}
+    return {
+        score_id: params or {}
+        for score_id, params in session.execute(
+            select(ScoreItem.score_id, ScoreItem.params).where(
+                ScoreItem.score_id.in_(score_ids), ScoreItem.item == "intensity_vs_sector"
+            )
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -824,10 +852,14 @@ def award_comparison(
     how much a customer buys from whom, so it cannot move spend between suppliers; the change
     is computed directly as amount × (candidate intensity − spend-weighted intensity of the
     category's current suppliers), intensities being kg CO2e per reporting-currency unit
-    (disclosed, else the sector reference)."""
+    (disclosed, else the sector reference; see :func:`effective_intensity`). Under methodology
+    1.1 a disclosed intensity is cradle-to-gate where known, what the footprint counts per unit
+    of spend, so it compares like with like with the sector references of non-responders."""
     weighted, spend = 0.0, 0.0
-    for score, _relationship in category_scores(session, run, category):
-        intensity, _basis = effective_intensity(score)
+    current_scores = category_scores(session, run, category)
+    params = intensity_params(session, [score.id for score, _rel in [*current_scores, *candidates]])
+    for score, _relationship in current_scores:
+        intensity, _basis = effective_intensity(score, params.get(score.id))
         current = _finite(score.spend)
         if intensity is not None and current is not None and current > 0:
             weighted += current * intensity
@@ -835,7 +867,7 @@ def award_comparison(
     current_intensity = weighted / spend if spend > 0 else None
     options = []
     for score, relationship in candidates:
-        intensity, basis = effective_intensity(score)
+        intensity, basis = effective_intensity(score, params.get(score.id))
         delta = (
             amount * (intensity - current_intensity)
             if intensity is not None and current_intensity is not None

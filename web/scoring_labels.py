@@ -97,6 +97,10 @@ FIXED_REASONS = {
         "Emissions or revenue were not reported, so no intensity could be calculated; "
         "counted as a sector-average supplier."
     ),
+    "peers_need_upstream": lazy_gettext(
+        "Not compared with other suppliers of its sector: only its Scope 1 and 2 are known, and "
+        "peers are compared on cradle-to-gate intensity; this item does not count."
+    ),
     "no_previous_year": lazy_gettext(
         "No intensity for the previous year to compare with; this item does not count."
     ),
@@ -330,6 +334,51 @@ def _intensity_ratio(params: Mapping[str, Any], currency: str) -> str:
     )
 
 
+# What an intensity counts (methodology 1.1 on, ``params["basis"]``), said after where it
+# stands; runs of version 1.0 carry no basis and read as they did.
+BASIS_NOTES = {
+    "cradle_to_gate": lazy_gettext(
+        "It is the cradle-to-gate intensity: the supplier's own emissions, its suppliers and its "
+        "other purchases, from the footprint run, like the sector reference."
+    ),
+    "own_plus_disclosed_upstream": lazy_gettext(
+        "It counts the supplier's own emissions and the upstream emissions it disclosed (the "
+        "footprint run had no total for it)."
+    ),
+}
+
+
+def _sentences(first: str, second: Any) -> str:
+    """Two sentences, with a space after an English full stop and none after a Chinese one."""
+    return f"{first}{'' if first.endswith('。') else ' '}{second}"
+
+
+def _intensity_ratio_on_basis(params: Mapping[str, Any], currency: str) -> str:
+    """Where the intensity stands, and (1.1 on) what it counts."""
+    sentence = _intensity_ratio(params, currency)
+    note = BASIS_NOTES.get(str(params.get("basis") or ""))
+    return sentence if note is None else _sentences(sentence, note)
+
+
+def _intensity_scope12_only(params: Mapping[str, Any], currency: str) -> str:
+    """Scope 1 + 2 only: where it stands, and that it counts no better than the reference."""
+    measured = _finite(params.get("measured_ratio"))
+    sentence = _intensity_ratio({**params, "ratio": measured}, currency)
+    used = _finite(params.get("ratio"))
+    if measured is not None and used is not None and used <= measured:
+        note = _(
+            "It counts Scope 1 and 2 only; with its unknown upstream emissions it would be "
+            "higher still."
+        )
+    else:
+        note = _(
+            "It counts Scope 1 and 2 only. The upstream emissions are unknown, so it counts as "
+            "at the sector reference: Scope 1 and 2 alone would look better than they are. "
+            "Reporting upstream emissions or purchased spend allows a full comparison."
+        )
+    return _sentences(sentence, note)
+
+
 def _no_sector_reference(params: Mapping[str, Any], currency: str) -> str:
     return _(
         "Intensity %(intensity)s kg CO2e per 1,000 %(currency)s; no sector reference is known, "
@@ -424,7 +473,9 @@ def _completeness(params: Mapping[str, Any], currency: str) -> str:
 
 # Reasons that quote numbers: each builds its sentence from the params and the run's currency.
 FORMATTED_REASONS: dict[str, Callable[[Mapping[str, Any], str], str]] = {
-    "intensity_ratio": _intensity_ratio,
+    "intensity_ratio": _intensity_ratio_on_basis,
+    "intensity_ratio_disclosed_upstream": _intensity_ratio_on_basis,
+    "intensity_ratio_scope12_only": _intensity_scope12_only,
     "no_sector_reference": _no_sector_reference,
     "too_few_peers": _too_few_peers,
     "peer_percentile": _peer_percentile,
@@ -484,6 +535,12 @@ def reason_text(
 
 def _reduce_intensity(params: Mapping[str, Any], currency: str) -> str:
     """The action of the three intensity items; which item it is shows in its params."""
+    if params.get("basis") == "own_only":  # nothing to reduce against until upstream is known
+        return _(
+            "Report your upstream emissions from purchased goods and services (Scope 3 "
+            "Category 1) or your purchased spend, so your intensity can be compared with the "
+            "sector reference on a cradle-to-gate basis."
+        )
     if "ratio" in params:
         sector = _finite(params.get("sector_intensity"))
         full_ratio = _finite(params.get("full_ratio"))

@@ -13,6 +13,8 @@ from sqlalchemy import func, select, text
 from questionnaires import responses
 from scoring import queries
 from scoring.actions import NOT_DISCLOSED_ACTION, NOT_DISCLOSED_ITEM
+from scoring.inputs import gather_inputs
+from scoring.methodology import load_methodology
 from scoring.service import (
     ActionConflict,
     ActionNotFound,
@@ -344,6 +346,35 @@ def test_a_scoring_failure_after_an_api_accept_keeps_the_accept(scored, caplog):
     )
 
 
+def test_responders_are_compared_on_their_footprint_cradle_to_gate(scored):
+    """Methodology 1.1 end to end: with a footprint run of the year, a responder's stored
+    intensity is its node's cradle-to-gate total over its revenue, not its Scope 1 + 2, and
+    its intensity item names that basis."""
+    url, _settings, brand_id, run_id = scored
+    with unit_of_work(url) as s:
+        run = s.get(ScoringRun, run_id)
+        assert run.methodology_version == "1.1"
+        inputs = gather_inputs(s, brand_id, run.reporting_year, load_methodology())
+        frame = inputs.frame.set_index("relationship_id")
+        rows = s.execute(
+            select(SupplierScore, ScoreItem.reason, ScoreItem.params)
+            .join(ScoreItem, ScoreItem.score_id == SupplierScore.id)
+            .where(SupplierScore.run_id == run_id, ScoreItem.item == "intensity_vs_sector")
+        ).all()
+        compared = 0
+        for score, reason, params in rows:
+            row = frame.loc[score.relationship_id]
+            if not score.responded:
+                assert reason == "not_disclosed" and score.intensity is None
+                continue
+            compared += 1
+            assert (reason, params["basis"]) == ("intensity_ratio", "cradle_to_gate")
+            assert score.intensity == pytest.approx(row["cradle_to_gate_kg"] / row["revenue"])
+            assert score.intensity > row["scope12_intensity"]  # the upstream counts
+        assert compared == 4
+        assert not any("Scope 1 + 2 only" in w for w in inputs.warnings)
+
+
 def test_cli_scores_as_a_job_and_reports_the_bands(scored, monkeypatch):
     url, settings, brand_id, _first_id = scored
     monkeypatch.setenv("DATABASE_URL", url)
@@ -353,7 +384,7 @@ def test_cli_scores_as_a_job_and_reports_the_bands(scored, monkeypatch):
 
     result = CliRunner().invoke(main, ["score", "--brand", "acme", "--year", str(sb.YEAR)])
     assert result.exit_code == 0, result.output
-    assert "acme 2025: 8 suppliers scored under methodology 1.0" in result.output
+    assert "acme 2025: 8 suppliers scored under methodology 1.1" in result.output
     assert "; 4 disclosed, 4 not disclosed" in result.output
     with unit_of_work(url) as s:
         latest = queries.latest_run(s, brand_id)

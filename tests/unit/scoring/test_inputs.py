@@ -2,18 +2,22 @@
 
 Expected values are computed by hand from the shipped tables (spend_factors/data): CNY 7.18 and
 EUR 0.885 per USD in 2025, CNY 7.1896 in 2024; USD GDP deflator 110.186 (2021), 125.428 (2024),
-128.986 (2025); starter factor 332119: purchaser 0.406, producer 0.371 kg CO2e per USD 2021.
+128.986 (2025); starter factor 332119: with margins 0.406, without margins 0.371 kg CO2e per
+USD 2021. The responder's 2025 disclosure: Scope 1 1,000 kg + market-based Scope 2 2,000 kg on
+a revenue of 71,800 CNY = 10,000 USD, so its Scope 1 + 2 intensity is 0.3 kg per USD.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
-from scoring.inputs import COLUMNS, gather_inputs
+from scoring.inputs import COLUMNS, compared_intensity, gather_inputs
 from scoring.methodology import load_methodology
 from supplychain.db import unit_of_work
 from supplychain.models import (
@@ -118,9 +122,9 @@ def world(any_db_url):
         return any_db_url, brand.id, ids
 
 
-def _gather(url, brand_id, year=YEAR):
+def _gather(url, brand_id, year=YEAR, method=METHOD):
     with unit_of_work(url) as s:
-        return gather_inputs(s, brand_id, year, METHOD)
+        return gather_inputs(s, brand_id, year, method)
 
 
 def _row(inputs, rel_id):
@@ -227,9 +231,15 @@ def test_footprint_node_and_its_dataset_are_used(world):
     assert inputs.footprint_run_id == run_id
     assert row["dq_score"] == 1.5
     assert row["cradle_to_gate_kg"] == 5000.0 and row["contribution_kg"] == 750.0
-    # the run priced at producer prices, so the reference is the producer factor
-    assert row["sector_intensity"] == pytest.approx(0.371 * 110.186 / 128.986)
+    # the reference's margins are the methodology's (1.1: with margins), whatever the run used
+    assert row["sector_intensity"] == pytest.approx(0.406 * 110.186 / 128.986)
+    # a node not solved from the supplier's own data ("disclosure" is no such method) is no
+    # cradle-to-gate total of the supplier: Scope 1 + 2 only
+    assert row["intensity_basis"] == "own_only" and row["intensity"] == pytest.approx(0.3)
     assert _row(inputs, ids["silent"][0])["dq_score"] == 5.0  # not in the run
+    # version 1.0 priced the reference like the run (without margins here)
+    old = _row(_gather(url, brand_id, method=load_methodology("1.0")), ids["responder"][0])
+    assert old["sector_intensity"] == pytest.approx(0.371 * 110.186 / 128.986)
 
 
 def test_sector_reference_in_another_reporting_currency(world):
@@ -264,3 +274,182 @@ def test_year_without_anything_gives_empty_disclosure_columns(world):
     inputs = _gather(url, brand_id, year=2023)
     assert not inputs.frame["responded"].any()
     assert inputs.frame["spend"].isna().sum() == 2  # ledger lines are all of 2024 and 2025
+
+
+# --- the intensity compared with the sector (methodology 1.1) ---------------------------------
+
+
+def _latest(s, supplier_id: int) -> Disclosure:
+    """The disclosure gather_inputs reads: the latest accepted one of the year."""
+    return s.scalars(
+        select(Disclosure)
+        .where(Disclosure.supplier_id == supplier_id, Disclosure.reporting_year == YEAR)
+        .order_by(Disclosure.created_at.desc(), Disclosure.id.desc())
+    ).first()
+
+
+def _run_with_node(url, brand_id, supplier_id, *, method="hybrid", provenance=None, kg="9000"):
+    """A footprint run of the year with one node for the supplier; returns the run id."""
+    with unit_of_work(url) as s:
+        run = FootprintRun(
+            brand_id=brand_id,
+            reporting_year=YEAR,
+            dataset="starter",
+            dataset_version="1.2-starter.1",
+            price_basis="include",
+            samples=0,
+            inputs_hash="0" * 64,
+            scope3_cat1_kg=Decimal("900"),
+        )
+        s.add(run)
+        s.flush()
+        if provenance is None:
+            provenance = {
+                "disclosure": str(_latest(s, supplier_id).public_id),
+                "parts": {
+                    "own_kg": 3000.0,
+                    "upstream_allocated_kg": 1000.0,
+                    "gap_kg": 5000.0,
+                    "gap_method": "purchased-spend",
+                },
+            }
+        s.add(
+            FootprintNodeResult(
+                run_id=run.id,
+                organization_id=supplier_id,
+                method=method,
+                cradle_to_gate_kg=Decimal(kg),
+                contribution_kg=Decimal("900"),
+                dq_score=2.5,
+                provenance=provenance,
+            )
+        )
+        return run.id
+
+
+def _disclose_upstream(url, supplier_id: int, kg: str) -> None:
+    with unit_of_work(url) as s:
+        latest = _latest(s, supplier_id)
+        latest.scope3_upstream_kg = Decimal(kg)
+        latest.details = {**(latest.details or {}), "scope3_upstream_boundary": "category_1"}
+
+
+def test_cradle_to_gate_basis_from_the_suppliers_footprint_node(world):
+    url, brand_id, ids = world
+    rel_id, supplier_id = ids["responder"]
+    _disclose_upstream(url, supplier_id, "2000")  # the node wins over the disclosed upstream
+    _run_with_node(url, brand_id, supplier_id)
+    row = _row(_gather(url, brand_id), rel_id)
+    # 9,000 kg cradle-to-gate (3,000 own + 1,000 known suppliers + 5,000 gap) / 10,000 USD
+    assert row["intensity_basis"] == "cradle_to_gate"
+    assert row["intensity"] == pytest.approx(0.9)
+    # the trend stays on Scope 1 + 2: 3,000 kg / 10,000 USD, and 4,000 kg the year before
+    assert row["scope12_intensity"] == pytest.approx(0.3)
+    assert row["prev_intensity"] == pytest.approx(4000 / (10000 * 128.986 / 125.428))
+    assert row["emissions_kg"] == pytest.approx(3000.0)
+
+
+def test_own_plus_disclosed_upstream_without_a_footprint_node(world):
+    url, brand_id, ids = world
+    rel_id, supplier_id = ids["responder"]
+    _disclose_upstream(url, supplier_id, "2000")
+    inputs = _gather(url, brand_id)
+    row = _row(inputs, rel_id)
+    assert row["intensity_basis"] == "own_plus_disclosed_upstream"
+    assert row["intensity"] == pytest.approx((3000 + 2000) / 10000)
+    assert row["scope12_intensity"] == pytest.approx(0.3)
+    assert not any("Scope 1 + 2 only" in w for w in inputs.warnings)
+
+
+def test_scope12_only_basis_is_named_in_a_warning(world):
+    url, brand_id, ids = world
+    inputs = _gather(url, brand_id)
+    row = _row(inputs, ids["responder"][0])
+    assert row["intensity_basis"] == "own_only" and row["intensity"] == pytest.approx(0.3)
+    (warning,) = [w for w in inputs.warnings if "Scope 1 + 2 only" in w]
+    assert "responder (C-0)" in warning and "no lower than the sector reference" in warning
+    silent = _row(inputs, ids["silent"][0])
+    assert silent["intensity_basis"] is None and math.isnan(silent["intensity"])
+
+
+@pytest.mark.parametrize(
+    ("node", "said"),
+    [
+        ({"provenance": {"disclosure": None}}, "predates the upstream gap method"),
+        (
+            {"provenance": {"disclosure": "older", "parts": {"gap_method": "purchased-spend"}}},
+            "older disclosure",
+        ),
+        ({"provenance": "latest-without-gap"}, "knows nothing of their purchases"),
+        ({"method": "spend_based"}, None),
+    ],
+    ids=["run-before-gap-method", "stale", "no-gap-rule", "not-primary"],
+)
+def test_a_node_that_is_no_cradle_to_gate_total_falls_back_with_a_reason(world, node, said):
+    url, brand_id, ids = world
+    rel_id, supplier_id = ids["responder"]
+    _disclose_upstream(url, supplier_id, "2000")
+    provenance = node.get("provenance")
+    with unit_of_work(url) as s:
+        latest = str(_latest(s, supplier_id).public_id)
+        older = str(
+            s.scalars(select(Disclosure).where(Disclosure.source_ref == "older")).one().public_id
+        )
+    if provenance == "latest-without-gap":
+        provenance = {"disclosure": latest, "parts": {"own_kg": 3000.0, "gap_method": ""}}
+    elif provenance is not None and provenance.get("disclosure") == "older":
+        provenance = {**provenance, "disclosure": older}
+    run_id = _run_with_node(
+        url, brand_id, supplier_id, method=node.get("method", "hybrid"), provenance=provenance
+    )
+    inputs = _gather(url, brand_id)
+    row = _row(inputs, rel_id)
+    assert row["intensity_basis"] == "own_plus_disclosed_upstream"
+    assert row["intensity"] == pytest.approx(0.5)
+    node_warnings = [w for w in inputs.warnings if f"footprint run {run_id}" in w]
+    if said is None:
+        assert node_warnings == []
+    else:
+        (warning,) = node_warnings
+        assert said in warning and "responder (C-0)" in warning
+
+
+def test_version_1_0_compares_scope12_even_with_a_footprint_node(world):
+    url, brand_id, ids = world
+    rel_id, supplier_id = ids["responder"]
+    _disclose_upstream(url, supplier_id, "2000")
+    _run_with_node(url, brand_id, supplier_id)
+    row = _row(_gather(url, brand_id, method=load_methodology("1.0")), rel_id)
+    assert row["intensity"] == pytest.approx(0.3) and row["intensity_basis"] == "own_only"
+
+
+def test_sector_reference_follows_the_methodologys_margins_option(world):
+    url, brand_id, ids = world
+    _run_with_node(url, brand_id, ids["responder"][1])  # the run says "include"
+    config = {**METHOD.config, "sector_reference": {"margins": "exclude"}}
+    without = dataclasses.replace(METHOD, config=config)
+    row = _row(_gather(url, brand_id, method=without), ids["responder"][0])
+    # the factor without margins, 0.371 kg per USD 2021, at 2025 prices
+    assert row["sector_intensity"] == pytest.approx(0.371 * 110.186 / 128.986)
+    row = _row(_gather(url, brand_id), ids["responder"][0])
+    assert row["sector_intensity"] == pytest.approx(0.406 * 110.186 / 128.986)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((300.0, 1000.0, None, None), (0.3, "own_only")),
+        ((300.0, 1000.0, 700.0, None), (1.0, "own_plus_disclosed_upstream")),
+        ((300.0, 1000.0, 700.0, 1500.0), (1.5, "cradle_to_gate")),
+        ((300.0, 1000.0, float("nan"), float("nan")), (0.3, "own_only")),
+        ((300.0, 0.0, 700.0, 1500.0), (math.nan, None)),
+        ((math.nan, 1000.0, 700.0, 1500.0), (math.nan, None)),
+    ],
+)
+def test_compared_intensity_takes_the_most_complete_emissions_known(args, expected):
+    scope12, revenue, upstream, cradle = args
+    got = compared_intensity(scope12, revenue, upstream_kg=upstream, cradle_to_gate_kg=cradle)
+    if math.isnan(expected[0]):
+        assert math.isnan(got[0]) and got[1] is None
+    else:
+        assert got == (pytest.approx(expected[0]), expected[1])

@@ -180,3 +180,21 @@ def test_supplier_view_lists_every_brand_with_open_actions_only(world):
         # a non-responder has one action per brand: acme's is dismissed, beta's is open
         assert not cards[0].actions
         assert [a.item for a in cards[1].actions] == ["questionnaire_response"]
+
+
+def test_a_scope12_only_intensity_counts_at_the_ratio_its_item_used():
+    """Award comparisons read a Scope 1 + 2-only intensity (1.1) as the intensity item did:
+    never below the sector reference; other bases and 1.0 runs (no basis) as stored."""
+    low = SupplierScore(intensity=0.1, sector_intensity=0.4)
+    assert queries.effective_intensity(low) == (0.1, "disclosed")
+    raised = queries.effective_intensity(
+        low, {"basis": "own_only", "ratio": 1.0, "measured_ratio": 0.25}
+    )
+    assert raised == (pytest.approx(0.4), "sector")
+    kept = queries.effective_intensity(low, {"basis": "cradle_to_gate", "ratio": 0.25})
+    assert kept == (0.1, "disclosed")
+    high = SupplierScore(intensity=0.6, sector_intensity=0.4)
+    kept_above = {"basis": "own_only", "ratio": 1.5, "measured_ratio": 1.5}
+    assert queries.effective_intensity(high, kept_above) == (0.6, "disclosed")
+    silent = SupplierScore(intensity=None, sector_intensity=0.4)
+    assert queries.effective_intensity(silent, None) == (0.4, "sector")

@@ -14,6 +14,7 @@ from scoring.methodology import (
     MethodologyError,
     latest_version,
     load_methodology,
+    shipped_versions,
     validate_config,
 )
 
@@ -21,7 +22,8 @@ from scoring.methodology import (
 def test_latest_shipped_version_is_loaded_by_default():
     method = load_methodology()
     assert isinstance(method, Methodology)
-    assert method.version == latest_version() == "1.0"
+    assert method.version == latest_version() == "1.1"
+    assert shipped_versions() == ["1.0", "1.1"]  # 1.0 stays: its runs can be re-computed
     assert set(method.weights) == set(DIMENSIONS)
     assert sum(method.weights.values()) == pytest.approx(1.0)
     assert method.bands == {
@@ -104,7 +106,7 @@ def test_bad_overrides_are_refused_naming_the_key(overrides, names):
 
 
 def test_unknown_version_names_the_shipped_ones():
-    with pytest.raises(MethodologyError, match=r"'9\.9'.*shipped: 1\.0"):
+    with pytest.raises(MethodologyError, match=r"'9\.9'.*shipped: 1\.0, 1\.1"):
         load_methodology("9.9")
 
 
@@ -140,6 +142,17 @@ def test_every_questionnaire_maturity_dimension_belongs_to_a_level():
             "items.emissions.intensity_vs_sector.undisclosed_ratio",
         ),
         (("items", "emissions", "peer_percentile", "min_peers"), 1, "items.emissions.peer"),
+        (
+            ("items", "emissions", "intensity_vs_sector", "emissions_basis"),
+            "scope3",
+            "items.emissions.intensity_vs_sector.emissions_basis",
+        ),
+        (
+            ("items", "emissions", "intensity_vs_sector", "scope12_only_min_ratio"),
+            0.9,
+            "items.emissions.intensity_vs_sector.scope12_only_min_ratio",
+        ),
+        (("sector_reference", "margins"), "producer", "sector_reference.margins"),
     ],
 )
 def test_a_new_version_file_is_checked_before_use(path, value, names):
@@ -152,3 +165,24 @@ def test_a_new_version_file_is_checked_before_use(path, value, names):
     with pytest.raises(MethodologyError) as err:
         validate_config(config)
     assert str(err.value).startswith(names)
+
+
+def test_version_1_1_changes_only_the_intensity_basis_and_the_reference():
+    """1.1 is 1.0 plus the keys its changelog names; every other rubric number is the same."""
+    old, new = load_methodology("1.0"), load_methodology("1.1")
+    assert (old.emissions_basis, old.reference_margins) == ("scope1_2", None)
+    assert (new.emissions_basis, new.reference_margins) == ("cradle_to_gate", "include")
+    changed = new.to_dict()
+    changed["version"] = "1.0"
+    del changed["sector_reference"]
+    ivs = changed["items"]["emissions"]["intensity_vs_sector"]
+    assert ivs.pop("emissions_basis") == "cradle_to_gate"
+    assert ivs.pop("scope12_only_min_ratio") == 1.0
+    assert changed == old.config
+
+
+def test_cradle_to_gate_basis_needs_its_floor():
+    config = load_methodology().to_dict()
+    del config["items"]["emissions"]["intensity_vs_sector"]["scope12_only_min_ratio"]
+    with pytest.raises(MethodologyError, match="scope12_only_min_ratio: required"):
+        validate_config(config)

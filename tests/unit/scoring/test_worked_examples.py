@@ -18,7 +18,15 @@ from scoring.engine import score_suppliers
 from scoring.methodology import load_methodology
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "scoring-method.md"
-TEXT_COLUMNS = {"supplier_name", "sector_code", "target_status", "verification", "data_source"}
+TEXT_COLUMNS = {
+    "supplier_name",
+    "sector_code",
+    "target_status",
+    "verification",
+    "data_source",
+    "intensity_basis",
+}
+VERSION = "1.1"  # the version the page's examples are scored under
 MISSING = "—"
 
 
@@ -59,13 +67,13 @@ def inputs() -> tuple[pd.DataFrame, list[str]]:
 @pytest.fixture(scope="module")
 def worked():
     frame, suppliers = inputs()
-    method = load_methodology("1.0")
+    method = load_methodology(VERSION)
     result = score_suppliers(frame, method)
     ids = dict(zip(suppliers, frame["relationship_id"], strict=True))
     return result, method, ids
 
 
-@pytest.mark.parametrize("supplier", ["A", "B", "C"])
+@pytest.mark.parametrize("supplier", ["A", "B", "C", "D"])
 def test_item_points_and_reasons_match_the_page(worked, supplier):
     result, _, ids = worked
     mine = result.items[result.items["relationship_id"] == ids[supplier]]
@@ -88,6 +96,10 @@ def test_results_match_the_page(worked):
             got, cell = suppliers.loc[rel, field], row[supplier]
             if field == "engagement_potential_kg":
                 assert round(got) == number(cell), (field, supplier)
+            elif field == "intensity_ratio":  # not rounded by the engine
+                assert got == pytest.approx(number(cell), abs=1e-9), (field, supplier)
+            elif got is None:
+                assert cell == MISSING, (field, supplier)
             elif isinstance(got, str):
                 assert got == cell, (field, supplier)
             elif cell == MISSING:
@@ -96,9 +108,10 @@ def test_results_match_the_page(worked):
                 assert got == number(cell), (field, supplier)
 
 
-@pytest.mark.parametrize("supplier", ["B", "C"])
+@pytest.mark.parametrize("supplier", ["B", "C", "D"])
 def test_corrective_actions_match_the_page(worked, supplier):
-    """B's largest actions; C (no response) has exactly the one action the page shows."""
+    """B's and D's largest actions; C (no response) has exactly the one action the page
+    shows."""
     result, method, ids = worked
     actions = corrective_actions(result, method)
     mine = actions[actions["relationship_id"] == ids[supplier]]
@@ -114,9 +127,21 @@ def test_corrective_actions_match_the_page(worked, supplier):
 def test_the_page_states_the_shipped_rubric():
     """Weights, bands and the benchmark quoted in the text are the shipped ones."""
     text = DOC.read_text(encoding="utf-8")
-    method = load_methodology("1.0")
+    method = load_methodology()
+    assert method.version == VERSION
+    assert f"(methodology version {VERSION})" in text
     for dim, weight in method.weights.items():
         assert f"(`{dim}`) | {weight:.2f} |" in text
     assert "approved ≥ 70, conditional 60–70, rejected < 60" in text
     assert method.config["benchmark"]["annual_reduction_pct"] == 4.2
     assert "4.2 %" in text
+
+
+def test_the_page_states_the_shipped_basis_rules():
+    """The floor and the reference's margins quoted in the text are the shipped ones."""
+    text = DOC.read_text(encoding="utf-8")
+    spec = load_methodology(VERSION).config["items"]["emissions"]["intensity_vs_sector"]
+    assert spec["scope12_only_min_ratio"] == 1.0
+    assert "raised to at least `scope12_only_min_ratio` (1.0)" in text
+    assert load_methodology(VERSION).reference_margins == "include"
+    assert "(`sector_reference.margins: include`)" in text
