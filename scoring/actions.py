@@ -40,6 +40,7 @@ ITEM_ACTIONS: dict[str, str] = {
 REASON_ACTIONS: dict[tuple[str, str], str] = {
     ("intensity_vs_sector", "intensity_not_reported"): "report_emissions_and_revenue",
     ("intensity_vs_sector", "no_sector_reference"): "report_emissions_and_revenue",
+    ("intensity_vs_sector", "intensity_ratio_scope12_only"): "report_upstream_emissions",
     ("peer_percentile", "intensity_not_reported"): "report_emissions_and_revenue",
     ("trend", "intensity_not_reported"): "report_emissions_and_revenue",
     ("renewable_share", "not_reported"): "report_renewable_share",

@@ -68,6 +68,8 @@ ACTION_TEXTS: dict[str, str] = {
     "intensity can be assessed",
     "increase_renewable_electricity": "Raise the share of renewable electricity",
     "report_renewable_share": "Report the share of renewable electricity",
+    "report_upstream_emissions": "Report upstream emissions (purchased goods and services) or "
+    "purchased spend so that intensity can be compared on a cradle-to-gate basis",
     "set_reduction_target": "Set an emissions reduction target",
     "commit_to_sbti": "Commit to a science-based target with SBTi",
     "get_sbti_validation": "Have the science-based target validated by SBTi",

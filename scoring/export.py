@@ -92,6 +92,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("spend", "number", "{currency}", "#,##0.00", 16),
     Column("spend_share", "number", "share of spend, 0–1", "0.0%"),
     Column("intensity_kg_per_1000", "number", "kg CO2e per 1,000 {currency}", "#,##0.000", 16),
+    Column("intensity_basis", "text", width=16),
     Column(
         "sector_intensity_kg_per_1000", "number", "kg CO2e per 1,000 {currency}", "#,##0.000", 16
     ),
@@ -130,6 +131,13 @@ def _tonnes(kg: float | None) -> float | None:
 def _per_1000(value: float | None) -> float | None:
     value = finite_or_none(value)
     return None if value is None else round(value * 1000.0, 6)
+
+
+def _intensity_basis(reasons: dict[str, Any]) -> str | None:
+    """What the compared intensity counts (methodology 1.1): cradle_to_gate,
+    own_plus_disclosed_upstream or own_only; empty for runs that did not record it."""
+    _reason, params = reasons.get("intensity_vs_sector", (None, None))
+    return (params or {}).get("basis")
 
 
 def _rows(session: Session, run: ScoringRun) -> Iterator[list[dict[str, Any]]]:
@@ -176,6 +184,7 @@ def _rows(session: Session, run: ScoringRun) -> Iterator[list[dict[str, Any]]]:
                     "spend": _rounded(score.spend, 2),
                     "spend_share": _rounded(score.spend_share, 6),
                     "intensity_kg_per_1000": _per_1000(score.intensity),
+                    "intensity_basis": _intensity_basis(reasons.get(score.id, {})),
                     "sector_intensity_kg_per_1000": _per_1000(score.sector_intensity),
                     "contribution_t": _tonnes(score.contribution_kg),
                     "explanation": explanation(

@@ -150,6 +150,11 @@ FIXED_ACTIONS = {
     "report_renewable_share": lazy_gettext(
         "Report the share of your electricity that comes from renewable sources."
     ),
+    "report_upstream_emissions": lazy_gettext(
+        "Report your upstream emissions from purchased goods and services (Scope 3 "
+        "Category 1) or your purchased spend, so your intensity can be compared with the "
+        "sector reference on a cradle-to-gate basis."
+    ),
     "set_reduction_target": lazy_gettext("Set an emissions reduction target."),
     "commit_to_sbti": lazy_gettext("Commit to setting a science-based target with the SBTi."),
     "get_sbti_validation": lazy_gettext("Have your science-based target validated by the SBTi."),
@@ -535,12 +540,8 @@ def reason_text(
 
 def _reduce_intensity(params: Mapping[str, Any], currency: str) -> str:
     """The action of the three intensity items; which item it is shows in its params."""
-    if params.get("basis") == "own_only":  # nothing to reduce against until upstream is known
-        return _(
-            "Report your upstream emissions from purchased goods and services (Scope 3 "
-            "Category 1) or your purchased spend, so your intensity can be compared with the "
-            "sector reference on a cradle-to-gate basis."
-        )
+    if params.get("basis") == "own_only":  # runs stored before the action had its own code
+        return str(FIXED_ACTIONS["report_upstream_emissions"])
     if "ratio" in params:
         sector = _finite(params.get("sector_intensity"))
         full_ratio = _finite(params.get("full_ratio"))

@@ -110,6 +110,10 @@ def test_csv_has_a_row_per_supplier_with_the_issue_columns_and_run_facts(world, 
     # ranking order: the four disclosed suppliers by rank, then the not-disclosed group
     assert [r["rank"] for r in rows] == ["1", "2", "3", "4", "", "", "", ""]
     assert [r["responded"] for r in rows] == ["true"] * 4 + ["false"] * 4
+    # methodology 1.1 says what each disclosed intensity counts; non-responders have none
+    bases = {"cradle_to_gate", "own_plus_disclosed_upstream", "own_only"}
+    assert {r["intensity_basis"] for r in rows[:4]} <= bases
+    assert {r["intensity_basis"] for r in rows[4:]} == {""}
     composites = [float(r["composite"]) for r in rows]
     assert all(0 <= c <= 100 for c in composites)
     assert composites[:4] == sorted(composites[:4], reverse=True)

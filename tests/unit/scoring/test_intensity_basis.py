@@ -161,7 +161,7 @@ def test_risk_and_engagement_use_the_raised_ratio():
     assert list(s["risk_level"]) == ["high", "medium"]
 
 
-def test_every_new_reason_is_declared_and_keeps_the_intensity_action():
+def test_every_new_reason_is_declared_and_scope12_only_asks_for_the_upstream():
     result = score_suppliers(
         frame(
             {"intensity": 0.1, "intensity_basis": "own_only", "sector_code": "x"},
@@ -173,7 +173,9 @@ def test_every_new_reason_is_declared_and_keeps_the_intensity_action():
         assert rec["reason"] in REASONS[rec["item"]]
     actions = corrective_actions(result, V11)
     intensity = actions[actions["item"] == "intensity_vs_sector"]
-    assert set(intensity["action_code"]) == {"reduce_emission_intensity"}
+    # Scope 1 + 2 only: the action is to report the upstream, not to reduce a partial figure
+    codes = dict(zip(intensity["relationship_id"], intensity["action_code"], strict=True))
+    assert codes == {1: "report_upstream_emissions", 2: "reduce_emission_intensity"}
     assert intensity.iloc[0]["params"]["basis"] == "own_only"
 
 
