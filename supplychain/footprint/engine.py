@@ -36,7 +36,7 @@ from .model import (
     default_uncertainty_pct,
 )
 from .network import FootprintNetwork
-from .solver import PropagationPlan, plan_propagation, solve_with_plan
+from .solver import ClosedCycleError, PropagationPlan, plan_propagation, solve_with_plan
 
 __all__ = [
     "DEFAULT_DQ",
@@ -451,10 +451,18 @@ def solve_footprint(
     ``top_paths`` paths are kept per brand.
     """
     base = _assemble(network)
-    plan = plan_propagation(base.S)
+    ids = network.nodes["node_id"].to_numpy()
+    try:
+        plan = plan_propagation(base.S)
+    except ClosedCycleError as exc:  # name the organisations, not matrix positions
+        members = ", ".join(str(ids[i]) for i in exc.nodes[:10]) or "unknown nodes"
+        raise ClosedCycleError(
+            f"supplier cycle through {members} passes 100 % of its emissions around the "
+            "cycle (no share leaves it), so its totals have no finite value",
+            exc.nodes,
+        ) from exc
     model, gap, rounds = _upstream_gaps(base, plan, tol)
     solved = _solve_weights(model, plan, tol)
-    ids = network.nodes["node_id"].to_numpy()
     brand_idx = np.flatnonzero(network.is_brand)
     self_return = _brand_self_return(model, plan, brand_idx, tol)
 

@@ -380,3 +380,24 @@ def test_engine_and_hotspots_share_the_model_module_without_importing_each_other
     assert "engine" not in imported(hotspots)
     assert "model" in imported(hotspots) and "model" in imported(engine)
     assert engine._assemble is model._assemble and hotspots._Model is model._Model
+
+
+def test_a_closed_cycle_is_named_by_its_organisations():
+    from supplychain.footprint.solver import ClosedCycleError
+
+    n = net(
+        [
+            {"node_id": "brand", "kind": "brand", "own_kg_co2e": 0},
+            {"node_id": "resin-co", "own_kg_co2e": 10},
+            {"node_id": "mould-co", "own_kg_co2e": 20},
+            {"node_id": "buyer", "own_kg_co2e": 5},
+        ],
+        [  # resin and mould pass 100 % of their totals to each other: no finite total
+            {"supplier_id": "resin-co", "customer_id": "mould-co", "share": 1.0},
+            {"supplier_id": "mould-co", "customer_id": "resin-co", "share": 1.0},
+            {"supplier_id": "buyer", "customer_id": "brand", "share": 1.0},
+        ],
+    )
+    with pytest.raises(ClosedCycleError, match="resin-co") as caught:
+        solve_footprint(n, samples=0)
+    assert "mould-co" in str(caught.value) and "node indices" not in str(caught.value)
