@@ -336,22 +336,15 @@ def _number(value: str, where: str) -> float:
     return out
 
 
-def read_useeio_csv(
-    path: str | Path, name: str = "useeio", version: str = "1.2"
-) -> tuple[FactorDataset, list[str]]:
-    """Parse the US EPA supply chain factors CSV in its published layout, keeping anomalies.
-
-    Returns the dataset and the warnings (anomalies found and kept), so callers can print them.
-    """
-    path = Path(path)
+def _read_raw(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise FactorImportError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
-    warnings = _file_facts(raw, path)
-    text = _decode(raw, path)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+
+
+def _useeio_columns(path: Path, header: list[str] | None) -> tuple[list[str], dict[str, int]]:
+    """The stripped header and the position of every published column (else a clear error)."""
     if header is None:
         raise FactorImportError(f"{path}: empty file")
     header = [h.strip() for h in header]
@@ -361,7 +354,64 @@ def read_useeio_csv(
             f"{path}: not the useeio-csv layout; missing column(s) {missing}. "
             "Use --format generic-csv for other layouts."
         )
-    col = {c: header.index(c) for c in _USEEIO_COLUMNS}
+    return header, {c: header.index(c) for c in _USEEIO_COLUMNS}
+
+
+def _useeio_reference_flags(lineno: int, code: str, ref: str, warnings: list[str]) -> list[str]:
+    """Flag (and keep) the Reference USEEIO Code anomalies of the published file."""
+    if "," in ref:
+        parts = [p.strip() for p in ref.split(",")]
+        if all(re.fullmatch(r"\d{3}", p) for p in parts):
+            warnings.append(
+                f"line {lineno} code {code}: Reference USEEIO Code {ref!r} looks mangled "
+                "(digits split into groups of three); kept as published"
+            )
+            return ["mangled-reference-code"]
+        warnings.append(
+            f"line {lineno} code {code}: several USEEIO codes in one field ({ref}); "
+            "kept as published"
+        )
+        return ["multi-reference-code"]
+    if ref and not _USEEIO_REF.fullmatch(ref):
+        warnings.append(f"line {lineno} code {code}: unusual Reference USEEIO Code {ref!r}")
+        return ["unusual-reference-code"]
+    return []
+
+
+def _useeio_value_flags(
+    lineno: int,
+    code: str,
+    title: str,
+    factors: tuple[float, float, float],
+    warnings: list[str],
+) -> list[str]:
+    """Flag (and keep) title typos, margins that do not add up and negative factors."""
+    without, margin, with_m = factors
+    flags = []
+    for typo, fix in _KNOWN_TYPOS.items():
+        if re.search(rf"\b{typo}\b", title):
+            flags.append("title-typo")
+            warnings.append(
+                f"line {lineno} code {code}: title typo {typo!r} (for {fix!r}) kept as "
+                f"published: {title!r}"
+            )
+    if abs(without + margin - with_m) > 0.0015:
+        flags.append("margin-sum-mismatch")
+        warnings.append(
+            f"line {lineno} code {code}: without margins {without} + margins {margin} "
+            f"!= with margins {with_m}"
+        )
+    if without < 0 or with_m < 0:
+        flags.append("negative-factor")
+        warnings.append(f"line {lineno} code {code}: negative factor kept")
+    return flags
+
+
+def _useeio_rows(
+    path: Path, reader, header: list[str], col: dict[str, int], warnings: list[str]
+) -> tuple[list[tuple], set[str], bool]:
+    """The factor rows (with their anomaly flags), the units seen and whether the file is
+    sorted by descending factor."""
     rows = []
     units: set[str] = set()
     prev_with = None
@@ -383,53 +433,72 @@ def read_useeio_csv(
         with_m = _number(rec[col["Supply Chain Emission Factors with Margins"]], where)
         ref = rec[col["Reference USEEIO Code"]].strip()
         units.add(rec[col["Unit"]].strip())
-        flags = []
-        if "," in ref:
-            parts = [p.strip() for p in ref.split(",")]
-            if all(re.fullmatch(r"\d{3}", p) for p in parts):
-                flags.append("mangled-reference-code")
-                warnings.append(
-                    f"line {lineno} code {code}: Reference USEEIO Code {ref!r} looks mangled "
-                    "(digits split into groups of three); kept as published"
-                )
-            else:
-                flags.append("multi-reference-code")
-                warnings.append(
-                    f"line {lineno} code {code}: several USEEIO codes in one field ({ref}); "
-                    "kept as published"
-                )
-        elif ref and not _USEEIO_REF.fullmatch(ref):
-            flags.append("unusual-reference-code")
-            warnings.append(f"line {lineno} code {code}: unusual Reference USEEIO Code {ref!r}")
-        for typo, fix in _KNOWN_TYPOS.items():
-            if re.search(rf"\b{typo}\b", title):
-                flags.append("title-typo")
-                warnings.append(
-                    f"line {lineno} code {code}: title typo {typo!r} (for {fix!r}) kept as "
-                    f"published: {title!r}"
-                )
-        if abs(without + margin - with_m) > 0.0015:
-            flags.append("margin-sum-mismatch")
-            warnings.append(
-                f"line {lineno} code {code}: without margins {without} + margins {margin} "
-                f"!= with margins {with_m}"
-            )
-        if without < 0 or with_m < 0:
-            flags.append("negative-factor")
-            warnings.append(f"line {lineno} code {code}: negative factor kept")
+        flags = _useeio_reference_flags(lineno, code, ref, warnings)
+        flags += _useeio_value_flags(lineno, code, title, (without, margin, with_m), warnings)
         if prev_with is not None and with_m > prev_with:
             sorted_by_factor = False
         prev_with = with_m
         rows.append((code, title, without, margin, with_m, ref, ";".join(flags)))
     if not rows:
         raise FactorImportError(f"{path}: header only, no factor rows")
+    return rows, units, sorted_by_factor
+
+
+def _useeio_metadata(
+    path: Path, raw: bytes, name: str, version: str, unit: re.Match, warnings: list[str]
+) -> DatasetMetadata:
+    """What the EPA file is, as the dataset records it (the unit says currency and year)."""
+    currency, published_unit = unit.group(2), unit.group(0)
+    return DatasetMetadata(
+        name=name,
+        version=str(version),
+        title="Supply Chain Greenhouse Gas Emission Factors for US Industries and Commodities",
+        publisher="US Environmental Protection Agency, Office of Research and Development",
+        licence="US Government work, public domain (17 U.S.C. 105)",
+        currency=currency,
+        price_year=int(unit.group(1)),
+        unit=f"kg CO2e/{currency}",
+        price_bases=list(PRICE_BASES),
+        spend_price_basis=unit.group(3),
+        classification="NAICS 2017",
+        gwp_set="IPCC AR5 (100-year)",
+        source_url="https://catalog.data.gov/dataset/"
+        "supply-chain-greenhouse-gas-emission-factors-v1-2-by-naics-6",
+        import_date=date.today().isoformat(),
+        description=(
+            "Every factor is per dollar of purchaser-price spend (published Unit column: "
+            + published_unit
+            + "). 'with margins' = cradle to the point of sale (production plus transport, "
+            "wholesale and retail margins); 'without margins' = cradle to the point of "
+            "production (the same purchaser-price dollar, margins' emissions left out). "
+            "'without margins' is not a producer-price factor."
+        ),
+        format="useeio-csv",
+        source_file=path.name,
+        source_sha256=hashlib.sha256(raw).hexdigest(),
+        warnings=list(warnings),
+    )
+
+
+def read_useeio_csv(
+    path: str | Path, name: str = "useeio", version: str = "1.2"
+) -> tuple[FactorDataset, list[str]]:
+    """Parse the US EPA supply chain factors CSV in its published layout, keeping anomalies.
+
+    Returns the dataset and the warnings (anomalies found and kept), so callers can print them.
+    """
+    path = Path(path)
+    raw = _read_raw(path)
+    warnings = _file_facts(raw, path)
+    reader = csv.reader(io.StringIO(_decode(raw, path), newline=""))
+    header, col = _useeio_columns(path, next(reader, None))
+    rows, units, sorted_by_factor = _useeio_rows(path, reader, header, col, warnings)
     if len(units) != 1:
         raise FactorImportError(f"{path}: mixed units in the Unit column: {sorted(units)}")
     unit = units.pop()
     m = _USEEIO_UNIT.match(unit)
     if not m:
         raise FactorImportError(f"{path}: unexpected Unit {unit!r}")
-    price_year, currency = int(m.group(1)), m.group(2)
     codes = [r[0] for r in rows]
     if sorted_by_factor and codes != sorted(codes):
         warnings.append("rows are sorted by descending factor, not by code; order kept")
@@ -446,54 +515,15 @@ def read_useeio_csv(
         ],
     )
     table["source"] = ""
-    meta = DatasetMetadata(
-        name=name,
-        version=str(version),
-        title="Supply Chain Greenhouse Gas Emission Factors for US Industries and Commodities",
-        publisher="US Environmental Protection Agency, Office of Research and Development",
-        licence="US Government work, public domain (17 U.S.C. 105)",
-        currency=currency,
-        price_year=price_year,
-        unit=f"kg CO2e/{currency}",
-        price_bases=list(PRICE_BASES),
-        spend_price_basis=m.group(3),
-        classification="NAICS 2017",
-        gwp_set="IPCC AR5 (100-year)",
-        source_url="https://catalog.data.gov/dataset/"
-        "supply-chain-greenhouse-gas-emission-factors-v1-2-by-naics-6",
-        import_date=date.today().isoformat(),
-        description=(
-            "Every factor is per dollar of purchaser-price spend (published Unit column: "
-            + unit
-            + "). 'with margins' = cradle to the point of sale (production plus transport, "
-            "wholesale and retail margins); 'without margins' = cradle to the point of "
-            "production (the same purchaser-price dollar, margins' emissions left out). "
-            "'without margins' is not a producer-price factor."
-        ),
-        format="useeio-csv",
-        source_file=path.name,
-        source_sha256=hashlib.sha256(raw).hexdigest(),
-        warnings=list(warnings),
-    )
-    return FactorDataset(meta, table), warnings
+    return FactorDataset(_useeio_metadata(path, raw, name, version, m, warnings), table), warnings
 
 
 _GENERIC_REQUIRED_META = ("currency", "price_year", "classification")
 _GENERIC_UNIT = re.compile(r"^(kg|t|g)\s*CO2e\s*/\s*([A-Z]{3})$")
 
 
-def read_generic_csv(
-    path: str | Path, name: str | None = None, version: str | None = None
-) -> tuple[FactorDataset, list[str]]:
-    """Parse the documented ``generic-csv`` format (see docs/factor-formats.md)."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise FactorImportError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
-    warnings = [w for w in _file_facts(raw, path) if "CRLF" not in w and "newline" not in w]
-    text = _decode(raw, path)
-    lines = text.splitlines()
+def _generic_meta(lines: list[str]) -> tuple[dict[str, str], int]:
+    """The ``# key: value`` lines above the header, and where the CSV body starts."""
     meta: dict[str, str] = {}
     body_start = 0
     for i, line in enumerate(lines):
@@ -507,10 +537,23 @@ def read_generic_csv(
             body_start = i + 1
         else:
             break
-    if name:
-        meta["name"] = name
-    if version:
-        meta["version"] = str(version)
+    return meta, body_start
+
+
+@dataclass
+class _GenericBasis:
+    """What the money and mass in a generic file's factors are, and the scale to kg per unit."""
+
+    currency: str
+    price_year: int
+    unit: str
+    spend_price_basis: str
+    per_amount: float
+    scale: float
+
+
+def _generic_basis(path: Path, meta: dict[str, str]) -> _GenericBasis:
+    """Read and check the metadata that says what one factor value means."""
     missing = [k for k in ("name", "version", *_GENERIC_REQUIRED_META) if not meta.get(k)]
     if missing:
         raise FactorImportError(
@@ -541,13 +584,16 @@ def read_generic_csv(
     per_amount = _number(meta.get("per_amount", "1"), f"{path}: per_amount")
     if per_amount <= 0:
         raise FactorImportError(f"{path}: per_amount must be positive")
-    scale = mass_scale / per_amount
-    try:
-        table = pd.read_csv(
-            io.StringIO("\n".join(lines[body_start:])), dtype=str, keep_default_na=False
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FactorImportError(f"{path}: cannot parse CSV body: {exc}") from exc
+    return _GenericBasis(
+        currency, price_year, unit, spend_price_basis, per_amount, mass_scale / per_amount
+    )
+
+
+def _generic_factors(
+    path: Path, table: pd.DataFrame, scale: float, warnings: list[str]
+) -> list[str]:
+    """Check codes and factor columns, rescale them to kg CO2e per unit in place; returns the
+    price bases (factor columns) the file has."""
     table.columns = [c.strip().lower() for c in table.columns]
     if "code" not in table.columns:
         raise FactorImportError(f"{path}: generic-csv needs a 'code' column")
@@ -587,22 +633,46 @@ def read_generic_csv(
     dups = table["code"][table["code"].duplicated()]
     if len(dups):
         raise FactorImportError(f"{path}: duplicate codes: {dups.tolist()[:10]}")
-    if scale != 1.0:
+    return bases
+
+
+def read_generic_csv(
+    path: str | Path, name: str | None = None, version: str | None = None
+) -> tuple[FactorDataset, list[str]]:
+    """Parse the documented ``generic-csv`` format (see docs/factor-formats.md)."""
+    path = Path(path)
+    raw = _read_raw(path)
+    warnings = [w for w in _file_facts(raw, path) if "CRLF" not in w and "newline" not in w]
+    lines = _decode(raw, path).splitlines()
+    meta, body_start = _generic_meta(lines)
+    if name:
+        meta["name"] = name
+    if version:
+        meta["version"] = str(version)
+    basis = _generic_basis(path, meta)
+    try:
+        table = pd.read_csv(
+            io.StringIO("\n".join(lines[body_start:])), dtype=str, keep_default_na=False
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise FactorImportError(f"{path}: cannot parse CSV body: {exc}") from exc
+    bases = _generic_factors(path, table, basis.scale, warnings)
+    if basis.scale != 1.0:
         warnings.append(
-            f"factors rescaled by {scale:g} from {unit} per {per_amount:g} "
-            f"{currency} to kg CO2e/{currency}"
+            f"factors rescaled by {basis.scale:g} from {basis.unit} per {basis.per_amount:g} "
+            f"{basis.currency} to kg CO2e/{basis.currency}"
         )
     md = DatasetMetadata(
         name=meta["name"],
         version=str(meta["version"]),
         publisher=meta.get("publisher", ""),
         licence=meta.get("licence", meta.get("license", "")),
-        currency=currency,
-        price_year=price_year,
-        unit=f"kg CO2e/{currency}",
+        currency=basis.currency,
+        price_year=basis.price_year,
+        unit=f"kg CO2e/{basis.currency}",
         price_bases=bases,
         classification=meta["classification"],
-        spend_price_basis=spend_price_basis,
+        spend_price_basis=basis.spend_price_basis,
         gwp_set=meta.get("gwp_set", ""),
         source_url=meta.get("source_url", ""),
         import_date=date.today().isoformat(),
